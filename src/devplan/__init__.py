@@ -1,0 +1,32 @@
+"""devplan: personalised, strength-focused development plans from assessments.
+
+The public API is listed in ``__all__``; everything in modules whose name
+starts with an underscore is private.
+"""
+
+from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
+from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bundle",
+    "BundleError",
+    "Config",
+    "PlanConfig",
+    "ScoringConfig",
+    "TrackConfig",
+    "__version__",
+    "load_config",
+    "read_bundle",
+    "write_bundle",
+]
+
+
+def __getattr__(name: str):
+    # Subpackages load on first use so that ``import devplan`` stays light.
+    if name in ("datasets", "stats"):
+        import importlib
+
+        return importlib.import_module(f"devplan.{name}")
+    raise AttributeError(f"module 'devplan' has no attribute {name!r}")

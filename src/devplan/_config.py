@@ -1,0 +1,218 @@
+"""Run settings: one validated pydantic model, loadable from ``devplan.toml``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONFIG_FILENAME = "devplan.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScoringConfig(_Section):
+    """How assessments become competency scores.
+
+    Attributes
+    ----------
+    peer_min_raters : int, default=3
+        Anonymity threshold: a peer group with fewer raters is suppressed and
+        not folded into the "others" score.
+    direct_report_min_raters : int, default=3
+        The same threshold for direct reports.
+    leniency_correction : bool, default=True
+        Centre each rater who rated several people on their own mean.
+    blind_spot_threshold : float or None, default=None
+        Self minus others gap that marks a blind spot (or, negative, a hidden
+        strength). ``None`` means one third of the number of scale points
+        (5/3 = 1.67 on a 1-5 scale).
+    strength_percentile : float, default=75
+        Normative percentile a competency must reach to count as a strength.
+    """
+
+    peer_min_raters: int = Field(3, ge=1)
+    direct_report_min_raters: int = Field(3, ge=1)
+    leniency_correction: bool = True
+    blind_spot_threshold: float | None = Field(None, gt=0)
+    strength_percentile: float = Field(75.0, gt=0, lt=100)
+
+
+class TrackConfig(_Section):
+    """Thresholds of the rule-based track assignment.
+
+    Attributes
+    ----------
+    new_manager_max_months : float, default=12
+        A people manager this many months or fewer in role is a new manager.
+    struggling_max_performance : float, default=2.5
+        A performance rating below this marks a struggling manager.
+    struggling_min_critical_gaps : int, default=2
+        This many critical gaps also mark a struggling manager.
+    high_potential_min_performance : float, default=3.5
+        Performance needed, with high potential, for the high-potential track.
+    """
+
+    new_manager_max_months: float = Field(12.0, ge=0)
+    struggling_max_performance: float = Field(2.5, ge=1, le=5)
+    struggling_min_critical_gaps: int = Field(2, ge=1)
+    high_potential_min_performance: float = Field(3.5, ge=1, le=5)
+
+
+class PlanConfig(_Section):
+    """Shape of each development plan.
+
+    Attributes
+    ----------
+    start_date : date or None, default=None
+        First day of every plan. ``None`` means the first day of the month
+        after the latest assessment in the bundle, so that a rerun on the same
+        data gives the same dates.
+    horizon_months : int, default=12
+        Length of the plan.
+    strength_focus : float, default=0.7
+        Share of plan hours that goes to leveraging strengths once critical
+        gaps are covered.
+    """
+
+    start_date: dt.date | None = None
+    horizon_months: int = Field(12, ge=1, le=36)
+    strength_focus: float = Field(0.7, ge=0, le=1)
+
+
+class Config(_Section):
+    """All settings of a devplan run, with documented defaults.
+
+    Load one from TOML with :meth:`Config.from_toml` or :func:`load_config`;
+    unknown keys and out-of-range values are rejected.
+
+    Attributes
+    ----------
+    scale_min, scale_max : float, default=1, 5
+        The rating scale of assessments and role requirements.
+    learning_hours_per_month : float, default=4
+        Learning time of an employee who has no value of their own.
+    budget : float, default=1500
+        Money per employee for the plan year when they have no value of their
+        own.
+    currency : str, default="EUR"
+        Currency of budgets and costs, for reports.
+    scoring, tracks, plan : sections
+        See :class:`ScoringConfig`, :class:`TrackConfig`, :class:`PlanConfig`.
+
+    Examples
+    --------
+    >>> from devplan import Config
+    >>> cfg = Config(plan={"strength_focus": 0.6})
+    >>> cfg.plan.strength_focus, cfg.scale_max
+    (0.6, 5.0)
+    >>> Config(scale_min=5, scale_max=1)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Config
+    ...
+    """
+
+    scale_min: float = 1.0
+    scale_max: float = 5.0
+    learning_hours_per_month: float = Field(4.0, ge=0)
+    budget: float = Field(1500.0, ge=0)
+    currency: str = Field("EUR", min_length=1)
+    scoring: ScoringConfig = ScoringConfig()
+    tracks: TrackConfig = TrackConfig()
+    plan: PlanConfig = PlanConfig()
+
+    @model_validator(mode="after")
+    def _check_scale(self) -> Self:
+        if not self.scale_min < self.scale_max:
+            raise ValueError(
+                f"Got scale_min={self.scale_min!r} and scale_max={self.scale_max!r};"
+                " expected scale_min < scale_max."
+            )
+        return self
+
+    @property
+    def blind_spot_threshold(self) -> float:
+        """Self-other gap for a blind spot: the set value or a third of the scale."""
+        if self.scoring.blind_spot_threshold is not None:
+            return self.scoring.blind_spot_threshold
+        return (self.scale_max - self.scale_min + 1) / 3
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Config:
+        """Read settings from a TOML file.
+
+        Parameters
+        ----------
+        path : str or Path
+            A TOML file with top-level keys and ``[scoring]``, ``[tracks]``,
+            ``[plan]`` sections.
+
+        Returns
+        -------
+        Config
+
+        Raises
+        ------
+        ValueError
+            Naming the file, the key, the value and what is allowed.
+        """
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read settings: {exc}") from exc
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> Config:
+        """Validate a nested dict of settings, with messages that name ``source``."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ValueError(_explain(exc, source)) from exc
+
+
+def _explain(exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid settings"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key (value {err['input']!r})")
+        else:
+            lines.append(f"  {key}: got {err['input']!r}; {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path | None = None, *, bundle: str | Path | None = None):
+    """Settings for a run: an explicit file, else the bundle's, else defaults.
+
+    Parameters
+    ----------
+    path : str, Path or None, default=None
+        A TOML settings file. Takes precedence.
+    bundle : str, Path or None, default=None
+        A bundle folder; its ``devplan.toml`` is used when ``path`` is None.
+
+    Returns
+    -------
+    Config
+
+    Examples
+    --------
+    >>> from devplan import load_config
+    >>> load_config().plan.horizon_months
+    12
+    """
+    if path is not None:
+        return Config.from_toml(path)
+    if bundle is not None:
+        candidate = Path(bundle) / CONFIG_FILENAME
+        if candidate.is_file():
+            return Config.from_toml(candidate)
+    return Config()
