@@ -6,19 +6,23 @@ starts with an underscore is private.
 
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
 from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
+from devplan._scoring import CompetencyScorer, NormPercentiles, summarise_profiles
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Bundle",
     "BundleError",
+    "CompetencyScorer",
     "Config",
     "PlanConfig",
     "ScoringConfig",
     "TrackConfig",
     "__version__",
     "load_config",
+    "NormPercentiles",
     "read_bundle",
+    "summarise_profiles",
     "write_bundle",
 ]
 

@@ -505,9 +505,15 @@ def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
             for value in values:
                 if isinstance(value, np.generic):
                     value = value.item()
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"
+                if isinstance(value, float):
+                    # openpyxl keeps 16 significant digits; the shortest
+                    # round-trip repr keeps every float exactly.
+                    cell = WriteOnlyCell(sheet, value=repr(value))
+                    cell.data_type = "n"
+                else:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    if isinstance(value, str):
+                        cell.data_type = "s"
                 row.append(cell)
             sheet.append(row)
     with atomic_path(path) as tmp:

@@ -65,7 +65,8 @@ class _Collector:
         else:
             shown = _as_text(value[mask])
         if isinstance(problem, pd.Series):
-            problem = problem[mask].astype(str).to_numpy()
+            # full-length or only the rejected rows: align on the row index
+            problem = problem.reindex(rows).astype(str).to_numpy()
         employee = (
             _as_text(df["employee_id"][mask]).to_numpy()
             if "employee_id" in df.columns
@@ -200,7 +201,9 @@ def _coerce(
             bad_rows = np.zeros(len(raw), dtype=bool)
             ok = codes >= 0
             bad_rows[ok] = bad_unique[codes[ok]]
-            problem_rows = pd.Series(problems.to_numpy()[np.maximum(codes, 0)])
+            problem_rows = pd.Series(
+                problems.to_numpy()[np.maximum(codes, 0)], index=raw.index
+            )
             problem_rows[codes < 0] = pd.NA
             errors.add(table.name, df, bad_rows, column.name, problem_rows, raw)
         out = _from_codes(codes, values, dtype)
@@ -223,6 +226,11 @@ def _coerce(
 
 
 def _blank(raw: pd.Series) -> np.ndarray:
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        cats = _as_text(pd.Series(raw.cat.categories))
+        blank_cat = (cats.isna() | (cats.str.strip() == "")).to_numpy()
+        codes = raw.cat.codes.to_numpy()
+        return (codes < 0) | blank_cat[np.maximum(codes, 0)]
     if raw.dtype.kind in "biufcmM":
         return raw.isna().to_numpy()
     text = _as_text(raw)
@@ -315,7 +323,7 @@ def _coerce_float(table, column, raw, config, errors, df) -> pd.Series:
     if high is not None:
         bad |= present & (arr > high)
     if bad.any():
-        shown = pd.Series(arr).map(lambda v: f"{v:g}")
+        shown = pd.Series(arr[bad], index=raw.index[bad]).map(lambda v: f"{v:g}")
         errors.add(
             table.name,
             df,
@@ -451,7 +459,7 @@ def _reference(
     bad = present & ~ok
     if not bad.any():
         return
-    text = _as_text(s)
+    text = _as_text(s[bad])
     if set_aside is not None and len(set_aside):
         aside = s.isin(set_aside).to_numpy() & bad
         errors.add(
@@ -826,27 +834,25 @@ def validate_tables(
             errors,
             aside["items"],
         )
-        mapped = assessments["item_id"].map(
-            pd.Series(items["competency_id"].to_numpy(), index=items["item_id"])
-        )
-        given = assessments["competency_id"]
-        clash = (
-            mapped.notna()
-            & given.notna()
-            & (mapped.astype(object) != given.astype(object))
+        both = (
+            assessments["item_id"].notna() & assessments["competency_id"].notna()
         ).to_numpy()
-        errors.add(
-            "assessments",
-            assessments,
-            clash,
-            "competency_id",
-            "item "
-            + _as_text(assessments["item_id"])
-            + " measures "
-            + _as_text(mapped)
-            + ", not "
-            + _as_text(given),
-        )
+        if both.any():
+            sub = assessments[both]
+            measures = pd.Series(
+                items["competency_id"].to_numpy(), index=items["item_id"].to_numpy()
+            )
+            item = _as_text(sub["item_id"])
+            mapped = item.map(measures)
+            given = _as_text(sub["competency_id"])
+            clash = mapped.notna() & (mapped != given)
+            errors.add(
+                "assessments",
+                sub,
+                clash.to_numpy(),
+                "competency_id",
+                "item " + item + " measures " + mapped + ", not " + given,
+            )
     else:
         errors.add(
             "assessments",
@@ -922,6 +928,21 @@ def _tidy_categories(name: str, df: pd.DataFrame) -> pd.DataFrame:
     changes = {}
     for column in table.columns:
         if column.kind == "id" and table.large and column.name in df.columns:
-            s = df[column.name].cat.remove_unused_categories()
-            changes[column.name] = s.cat.reorder_categories(sorted(s.cat.categories))
+            changes[column.name] = _compact(df[column.name])
     return df.assign(**changes) if changes else df
+
+
+def _compact(s: pd.Series) -> pd.Series:
+    """Drop unused categories and sort the rest, in linear time."""
+    codes = s.cat.codes.to_numpy()
+    cats = pd.Index(s.cat.categories, dtype="str")
+    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+    keep = np.flatnonzero(used)
+    order = keep[np.argsort(cats[keep].to_numpy(dtype=object), kind="stable")]
+    same_dtype = s.cat.categories.dtype == cats.dtype
+    if same_dtype and len(order) == len(cats) and (order == np.arange(len(cats))).all():
+        return s
+    remap = np.full(len(cats), -1, dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    new = pd.Categorical.from_codes(_take(remap, codes), categories=cats[order])
+    return pd.Series(new, index=s.index, name=s.name)
