@@ -122,14 +122,33 @@ def _sample(args) -> int:
 
 
 def _plan(args) -> int:
+    from devplan._scoring import CompetencyScorer, summarise_profiles
+
+    timings = {}
     start = time.perf_counter()
     bundle, config = _load(args)
-    read_seconds = time.perf_counter() - start
+    timings["read_and_validate"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    scorer = CompetencyScorer.from_config(config).fit(bundle)
+    profiles = scorer.profiles(bundle)
+    summary = summarise_profiles(
+        profiles, agreement_threshold=config.scoring.agreement_threshold
+    )
+    timings["score"] = time.perf_counter() - start
+
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    write_table(profiles, out / "profiles.csv")
+    write_table(summary, out / "profile_summary.csv")
+    write_table(scorer.reliability_, out / "reliability.csv")
     write_table(bundle.errors, out / "errors.csv")
+    timings["write"] = time.perf_counter() - start
+
     n_in = bundle.input_rows["employees"]
     rejected = bundle.errors.loc[bundle.errors["table"] == "employees", "row"].nunique()
+    profiled = profiles["employee_id"].nunique()
     run = {
         "devplan_version": __version__,
         "bundle": str(args.bundle),
@@ -140,19 +159,23 @@ def _plan(args) -> int:
             "employees_in": n_in,
             "employees_kept": len(bundle.employees),
             "employees_in_errors": int(rejected),
+            "employees_profiled": int(profiled),
             "error_rows": len(bundle.errors),
         },
         "nothing_lost": n_in == len(bundle.employees) + int(rejected),
-        "timings_seconds": {"read_and_validate": round(read_seconds, 3)},
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     with atomic_path(out / "run.json") as tmp:
         tmp.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     if not args.quiet:
         print(bundle.summary())
+        strengths = int(profiles["is_strength"].sum())
+        needs = int(profiles["is_need"].sum())
         print(
-            f"\n{len(bundle.employees):,} employees ready for planning, "
-            f"{rejected:,} set aside (see {out / 'errors.csv'}). "
-            f"Outputs in {out}."
+            f"\n{len(bundle.employees):,} employees scored on "
+            f"{len(scorer.competencies_)} competencies: {strengths:,} strengths, "
+            f"{needs:,} needs; {rejected:,} employee row(s) set aside "
+            f"(see {out / 'errors.csv'}). Outputs in {out}."
         )
     return EXIT_OK
 

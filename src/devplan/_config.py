@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -19,6 +19,9 @@ class _Section(BaseModel):
 class ScoringConfig(_Section):
     """How assessments become competency scores.
 
+    Every field is a parameter of :class:`devplan.CompetencyScorer`; see
+    there for the details.
+
     Attributes
     ----------
     peer_min_raters : int, default=3
@@ -26,21 +29,51 @@ class ScoringConfig(_Section):
         not folded into the "others" score.
     direct_report_min_raters : int, default=3
         The same threshold for direct reports.
+    rater_weights : dict or None, default=None
+        Weight per rater type other than self; ``None`` weighs each type by
+        the precision of its mean.
     leniency_correction : bool, default=True
-        Centre each rater who rated several people on their own mean.
+        Centre each rater who rated several people.
+    leniency_method : {"co_rater", "own_mean"}, default="co_rater"
+        Centre on the co-raters of the same people, or on the rater's mean.
+    cycle_window_days : int, default=120
+        Ratings this close before a person's latest rating form one cycle.
+    norm_by : {None, "role_level"}, default=None
+        One norm group, or one per role level.
     blind_spot_threshold : float or None, default=None
         Self minus others gap that marks a blind spot (or, negative, a hidden
         strength). ``None`` means one third of the number of scale points
         (5/3 = 1.67 on a 1-5 scale).
     strength_percentile : float, default=75
         Normative percentile a competency must reach to count as a strength.
+    ipsative_top : int, default=5
+        A strength must also be among the person's own top competencies.
+    min_strength_confidence : float, default=0.5
+        Confidence a strength needs.
+    need_z : float, default=1.0
+        A need is a shortfall larger than this many standard errors.
+    agreement_threshold : float, default=0.5
+        Mean self minus others gap for over- and under-estimators.
+    shrinkage : bool, default=True
+        Report empirical Bayes estimates of true levels as scores.
     """
 
     peer_min_raters: int = Field(3, ge=1)
     direct_report_min_raters: int = Field(3, ge=1)
+    rater_weights: (
+        dict[Literal["manager", "peer", "direct_report", "assessor"], float] | None
+    ) = None
     leniency_correction: bool = True
+    leniency_method: Literal["co_rater", "own_mean"] = "co_rater"
+    cycle_window_days: int = Field(120, ge=1)
+    norm_by: Literal["role_level"] | None = None
     blind_spot_threshold: float | None = Field(None, gt=0)
     strength_percentile: float = Field(75.0, gt=0, lt=100)
+    ipsative_top: int = Field(5, ge=1)
+    min_strength_confidence: float = Field(0.5, ge=0, le=1)
+    need_z: float = Field(1.0, ge=0)
+    agreement_threshold: float = Field(0.5, ge=0)
+    shrinkage: bool = True
 
 
 class TrackConfig(_Section):

@@ -42,7 +42,7 @@ AGREEMENT = (
     "in_agreement_poor",
 )
 _NS_PER_DAY = 86_400 * 10**9
-_LENIENCY_ROUNDS = 3
+_LENIENCY_ROUNDS = 8
 #: Fewest replicated cells for a variance estimate of its own.
 _MIN_CELLS = 10
 
@@ -190,10 +190,11 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         (self ratings are never corrected).
     leniency_method : {"co_rater", "own_mean"}, default="co_rater"
         What a rater is centred on. ``"own_mean"``: their mean rating minus
-        the grand mean of all ratings by others. ``"co_rater"``: the mean
-        difference between their ratings and the other raters' ratings of the
-        same people and competencies, so that someone who happens to rate a
-        strong (or senior) team is not mistaken for a lenient rater.
+        the grand mean of all ratings by others. ``"co_rater"``: their effect
+        in the additive model score = person × competency + rater + error,
+        estimated only where others rated the same people, so that someone
+        who happens to rate a strong (or senior) team is not mistaken for a
+        lenient rater.
     leniency_min_ratees : int, default=3
         How many people a rater must have rated (with co-raters, for
         ``"co_rater"``) to be centred.
@@ -227,6 +228,11 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
     agreement_threshold : float, default=0.5
         Mean self minus others gap beyond which a person over- or
         under-estimates themselves.
+    shrinkage : bool, default=True
+        Report as ``score`` the empirical Bayes estimate of the true level:
+        the observed others score pulled toward what the person's other
+        competencies predict, the more the less reliable it is (Kelley's
+        formula). ``others_score`` always keeps what the raters said.
 
     Attributes
     ----------
@@ -306,6 +312,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         need_z: float = 1.0,
         blind_spot_threshold: float | None = None,
         agreement_threshold: float = 0.5,
+        shrinkage: bool = True,
     ):
         self.scale_min = scale_min
         self.scale_max = scale_max
@@ -327,6 +334,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         self.need_z = need_z
         self.blind_spot_threshold = blind_spot_threshold
         self.agreement_threshold = agreement_threshold
+        self.shrinkage = shrinkage
 
     @classmethod
     def from_config(cls, config: Config, **overrides) -> CompetencyScorer:
@@ -343,16 +351,12 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         -------
         CompetencyScorer
         """
-        s = config.scoring
-        params = {
-            "scale_min": config.scale_min,
-            "scale_max": config.scale_max,
-            "peer_min_raters": s.peer_min_raters,
-            "direct_report_min_raters": s.direct_report_min_raters,
-            "leniency_correction": s.leniency_correction,
-            "blind_spot_threshold": config.blind_spot_threshold,
-            "strength_percentile": s.strength_percentile,
-        }
+        params = config.scoring.model_dump()
+        params.update(
+            scale_min=config.scale_min,
+            scale_max=config.scale_max,
+            blind_spot_threshold=config.blind_spot_threshold,
+        )
         params.update(overrides)
         return cls(**params)
 
@@ -456,14 +460,20 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         a = tables["assessments"]
         self._fit_items(tables["items"], a)
         rows = self._rows(a, fitting=True)
-        levels = self._levels(rows, len(rows["employees"]), fitting=True)
-        matrix = levels["score"]
-        self.n_employees_ = int((~np.isnan(matrix)).any(axis=1).sum())
+        groups = self._groups(rows)
+        self._fit_leniency(rows, groups)
+        self._correct(groups)
+        levels = self._levels(groups, len(rows["employees"]), fitting=True)
+        observed, observed_se = levels["observed"], levels["observed_se"]
+        self.n_employees_ = int((~np.isnan(observed)).any(axis=1).sum())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # unrated competencies
-            total = np.nanvar(matrix, axis=0)
-            error = np.nanmean(levels["se"] ** 2, axis=0)
+            total = np.nanvar(observed, axis=0)
+            error = np.nanmean(observed_se**2, axis=0)
+            self.competency_mean_ = np.nanmean(observed, axis=0)
         self.true_variance_ = np.maximum(total - error, 0.01 * total)
+        self._fit_prior(observed, observed_se)
+        matrix, _ = self._estimate(observed, observed_se)
         level_of = _role_levels(rows["employees"], tables["employees"], tables["roles"])
         self.norms_ = {"all": NormPercentiles().fit(matrix)}
         if self.norm_by == "role_level":
@@ -471,7 +481,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
                 member = (level_of == level).to_numpy()
                 if member.sum() >= self.min_norm_size:
                     self.norms_[str(level)] = NormPercentiles().fit(matrix[member])
-        self.reliability_ = self._reliability(rows)
+        self.reliability_ = self._reliability(rows, groups)
         return self
 
     def _fit_items(self, items: pd.DataFrame | None, a: pd.DataFrame) -> None:
@@ -504,26 +514,28 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
     # row level: cycle, item map, reverse keys, leniency
 
     def _rows(self, a: pd.DataFrame, *, fitting: bool, universe=None) -> dict:
-        """Rating rows as integer codes, ready for aggregation."""
+        """Rating rows as integer codes, ready for aggregation.
+
+        Every column is turned into codes through its categories (one lookup
+        per category, one take per row), and rows are selected once.
+        """
         emp = _categorical(a["employee_id"])
         if universe is None:
             employees = pd.Index(emp.cat.categories, dtype="str")
         else:
             employees = pd.Index(universe, dtype="str")
-        e = employees.get_indexer(emp.cat.categories)[emp.cat.codes.to_numpy()]
-        keep = (emp.cat.codes.to_numpy() >= 0) & (e >= 0)
+        e = _take(employees.get_indexer(emp.cat.categories), emp)
+        keep = e >= 0
         keep &= self._cycle_mask(a, e, len(employees))
 
         rater_type = _categorical(a["rater_type"])
-        t = pd.Index(RATER_TYPES).get_indexer(rater_type.cat.categories)[
-            rater_type.cat.codes.to_numpy()
-        ]
-        t = np.where(rater_type.cat.codes.to_numpy() < 0, -1, t)
+        t = _take(
+            pd.Index(RATER_TYPES).get_indexer(rater_type.cat.categories), rater_type
+        )
         keep &= t >= 0
 
-        n_comp = len(self.competencies_)
-        c = np.full(len(a), -1, dtype=np.int64)
-        i = np.full(len(a), -1, dtype=np.int64)
+        c = np.full(len(a), -1, dtype=np.int32)
+        i = c
         rev = np.zeros(len(a), dtype=bool)
         if "item_id" in a and len(self.item_competency_):
             item = _categorical(a["item_id"])
@@ -531,157 +543,185 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             comp_of = self.competencies_.get_indexer(
                 self.item_competency_.reindex(cats).to_numpy()
             )
+            c = _take(comp_of, item)
+            i = _take(self.item_competency_.index.get_indexer(cats), item)
             rev_of = self.item_reverse_.reindex(cats).fillna(False).to_numpy(bool)
-            pos_of = self.item_competency_.index.get_indexer(cats)
-            codes = item.cat.codes.to_numpy()
-            has = codes >= 0
-            c[has] = comp_of[codes[has]]
-            i[has] = pos_of[codes[has]]
-            rev[has] = rev_of[codes[has]]
-        direct = _categorical(a["competency_id"])
-        dcodes = direct.cat.codes.to_numpy()
-        dcomp = self.competencies_.get_indexer(direct.cat.categories.astype(str))
-        use_direct = (c < 0) & (dcodes >= 0)
-        c[use_direct] = dcomp[dcodes[use_direct]]
+            rev = _take(rev_of.astype(np.int32), item, missing=0).astype(bool)
+        if "competency_id" in a:
+            direct = _categorical(a["competency_id"])
+            dcomp = self.competencies_.get_indexer(direct.cat.categories.astype(str))
+            c = np.where(c >= 0, c, _take(dcomp, direct))
         keep &= c >= 0
 
-        x = a["score"].to_numpy(dtype=np.float64, copy=True)
+        x = a["score"].to_numpy(dtype=np.float64)
         keep &= ~np.isnan(x)
-        x = np.where(rev, self.scale_min + self.scale_max - x, x)
+        if rev.any():
+            x = np.where(rev, self.scale_min + self.scale_max - x, x)
 
-        rater = _categorical(a["rater_id"]) if "rater_id" in a else None
-        if rater is not None:
+        if "rater_id" in a:
+            rater = _categorical(a["rater_id"])
             raters = pd.Index(rater.cat.categories.astype(str))
             r = rater.cat.codes.to_numpy().astype(np.int64)
         else:
             raters = pd.Index([], dtype="str")
             r = np.full(len(a), -1, dtype=np.int64)
+        if not fitting and self.exclude_non_discriminating:
+            flat = raters.isin(self.non_discriminating_).astype(np.int32)
+            keep &= _take(flat, r, missing=0) == 0
 
-        sel = np.flatnonzero(keep)
-        e, t, c, x, r, i = e[sel], t[sel], c[sel], x[sel], r[sel], i[sel]
+        if not keep.all():
+            e, t, c, x, r, i = e[keep], t[keep], c[keep], x[keep], r[keep], i[keep]
         if fitting:
-            self._fit_raters(e, t, c, x, r, raters)
-        offset = self.leniency_.reindex(raters).fillna(0.0).to_numpy()
-        corrected = (r >= 0) & (t != SELF)
-        x = x - np.where(corrected, offset[np.maximum(r, 0)], 0.0)
-        if self.exclude_non_discriminating and len(self.non_discriminating_):
-            flat = raters.isin(self.non_discriminating_)
-            drop = (r >= 0) & flat[np.maximum(r, 0)]
-            ok = ~drop
-            e, t, c, x, r, i = e[ok], t[ok], c[ok], x[ok], r[ok], i[ok]
+            self._flag_raters(e, t, x, r, raters)
+            if self.exclude_non_discriminating and len(self.non_discriminating_):
+                flat = raters.isin(self.non_discriminating_).astype(np.int32)
+                ok = _take(flat, r, missing=0) == 0
+                e, t, c, x, r, i = e[ok], t[ok], c[ok], x[ok], r[ok], i[ok]
+        # Named raters other than self can be corrected for leniency.
+        named = (r >= 0) & (t != SELF)
         # Self ratings come from one rater; unnamed other raters are told
         # apart by the order of their ratings of the same item.
         r = np.where(t == SELF, 0, r)
         unnamed = r < 0
         if unnamed.any():
-            key = ((e[unnamed] * n_comp + c[unnamed]) * len(RATER_TYPES)) + t[unnamed]
+            n_comp = len(self.competencies_)
+            key = (e[unnamed].astype(np.int64) * n_comp + c[unnamed]) * len(
+                RATER_TYPES
+            ) + t[unnamed]
             order = pd.Series(key).groupby(key).cumcount().to_numpy()
             r[unnamed] = len(raters) + order
-        return {"e": e, "t": t, "c": c, "x": x, "r": r, "i": i, "employees": employees}
+        return {
+            "e": e.astype(np.int64),
+            "t": t,
+            "c": c,
+            "x": x,
+            "r": r,
+            "i": i,
+            "named": named,
+            "raters": raters,
+            "employees": employees,
+        }
 
     def _cycle_mask(self, a: pd.DataFrame, e: np.ndarray, n_emp: int) -> np.ndarray:
         if "assessed_on" not in a:
             return np.ones(len(a), dtype=bool)
-        dates = a["assessed_on"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        values = a["assessed_on"].to_numpy()
+        if values.dtype.kind != "M":
+            values = pd.to_datetime(a["assessed_on"]).to_numpy()
+        unit = np.datetime_data(values.dtype)[0]
+        dates = values.view(np.int64)
+        per_day = int(np.timedelta64(1, "D") / np.timedelta64(1, unit))
         nat = np.iinfo(np.int64).min
         dated = dates != nat
         if self.cycle != "latest":
-            limit = pd.Timestamp(self.cycle).as_unit("ns").value
+            limit = np.datetime64(pd.Timestamp(self.cycle).date(), unit).view(np.int64)
             dated &= dates <= limit
         valid = e >= 0
         latest = np.full(n_emp, nat, dtype=np.int64)
         np.maximum.at(latest, e[valid & dated], dates[valid & dated])
         emp_latest = np.where(valid, latest[np.maximum(e, 0)], nat)
-        window = int(self.cycle_window_days) * _NS_PER_DAY
+        window = int(self.cycle_window_days) * per_day
         in_cycle = dated & (dates >= emp_latest - window) & (dates <= emp_latest)
         if self.cycle == "latest":
             # Undated ratings count only for people with no dated ones.
             in_cycle |= ~dated & (emp_latest == nat)
         return in_cycle
 
-    def _fit_raters(self, e, t, c, x, r, raters: pd.Index) -> None:
-        """Leniency offsets and non-discriminating flags per named rater."""
+    def _flag_raters(self, e, t, x, r, raters: pd.Index) -> None:
+        """Ratings per rater and raters who never vary (non-discriminating)."""
         others = (r >= 0) & (t != SELF)
         n_r = len(raters)
-        ro, eo, xo = r[others], e[others], x[others]
+        ro, xo = r[others], x[others]
         n_ratings = np.bincount(ro, minlength=n_r)
         sums = np.bincount(ro, weights=xo, minlength=n_r)
         squares = np.bincount(ro, weights=xo**2, minlength=n_r)
-        n_emp = int(e.max(initial=0)) + 1
-        pairs = np.unique(ro.astype(np.int64) * n_emp + eo)
-        n_ratees = np.bincount(pairs // n_emp, minlength=n_r)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = sums / n_ratings
             var = squares / n_ratings - mean**2
-        if self.leniency_method == "own_mean":
-            grand = xo.mean() if len(xo) else 0.0
-            deviation, support = mean - grand, n_ratees
-        else:
-            # Alternate: offsets from co-raters, co-raters corrected by their
-            # own offsets, a few rounds (each round refines the reference).
-            deviation = np.zeros(n_r)
-            for _ in range(_LENIENCY_ROUNDS):
-                deviation, support = self._co_rater_deviation(
-                    ro, eo, c[others], xo - deviation[ro], n_r, n_emp, deviation
-                )
-        centred = (support >= self.leniency_min_ratees) & bool(self.leniency_correction)
-        offset = np.where(centred, deviation, 0.0)
         flat = (n_ratings >= self.min_ratings_to_judge) & (np.abs(var) < 1e-12)
+        self.non_discriminating_ = pd.Index(raters[flat], name="rater_id")
         self.rater_flags_ = pd.DataFrame(
             {
                 "rater_id": raters,
                 "n_ratings": n_ratings,
-                "n_ratees": n_ratees,
-                "leniency": np.where(centred, offset, np.nan),
+                "mean": mean,
                 "non_discriminating": flat,
             }
         )
+
+    def _groups(self, rows: dict) -> dict:
+        """Rater-level aggregates: one group per rater × person × competency."""
+        e, t, c, x, r = rows["e"], rows["t"], rows["c"], rows["x"], rows["r"]
+        n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
+        cell = (e * n_comp + c) * n_type + t
+        g, cell1 = _rater_groups(e, t, c, r, cell, n_comp)
+        n_groups = len(cell1)
+        rater = np.full(n_groups, -1, dtype=np.int64)
+        rater[g[rows["named"]]] = r[rows["named"]]
+        return {
+            "g": g,
+            "cell": cell1,
+            "n": np.bincount(g, minlength=n_groups),
+            "sum": np.bincount(g, weights=x, minlength=n_groups),
+            "squares": np.bincount(g, weights=x**2, minlength=n_groups),
+            "rater": rater,  # named rater other than self, else -1
+        }
+
+    def _fit_leniency(self, rows: dict, groups: dict) -> None:
+        """Leniency offsets per named rater, from rater-level aggregates."""
+        raters = rows["raters"]
+        n_r = len(raters)
+        n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
+        named = groups["rater"] >= 0
+        rater, n, total = (
+            groups["rater"][named],
+            groups["n"][named],
+            groups["sum"][named],
+        )
+        person_comp = groups["cell"][named] // n_type
+        person = person_comp // n_comp
+        n_emp = len(rows["employees"])
+        pairs = np.unique(rater * n_emp + person)
+        n_ratees = np.bincount(pairs // n_emp, minlength=n_r)
+        if self.leniency_method == "own_mean":
+            count = np.bincount(rater, weights=n, minlength=n_r)
+            sums = np.bincount(rater, weights=total, minlength=n_r)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                deviation = sums / count - total.sum() / max(n.sum(), 1)
+            support = n_ratees
+        else:
+            deviation, support = _co_rater_effects(
+                rater, person_comp, total, n, n_r, n_emp, n_comp
+            )
+        centred = (support >= self.leniency_min_ratees) & bool(self.leniency_correction)
+        offset = np.where(centred, deviation, 0.0)
+        self.rater_flags_ = self.rater_flags_.assign(
+            n_ratees=n_ratees, leniency=np.where(centred, offset, np.nan)
+        )[["rater_id", "n_ratings", "n_ratees", "leniency", "non_discriminating"]]
         self.leniency_ = pd.Series(
             offset[centred], index=raters[centred], name="leniency"
         )
-        self.non_discriminating_ = pd.Index(raters[flat], name="rater_id")
 
-    def _co_rater_deviation(self, r, e, c, x, n_r, n_emp, previous):
-        """Mean of a rater's scores minus what co-raters gave the same people.
-
-        For every person × competency a rater scored, the reference is the
-        mean of the other raters' scores (leave-one-out), so a rater of a
-        strong team does not look lenient. Returns the mean deviation per
-        rater and the number of people it rests on.
-        """
-        n_comp = len(self.competencies_)
-        cell = e.astype(np.int64) * n_comp + c
-        total = np.bincount(cell, weights=x, minlength=n_emp * n_comp)
-        count = np.bincount(cell, minlength=n_emp * n_comp)
-        g, uniques = pd.factorize(cell * n_r + r)
-        own_sum = np.bincount(g, weights=x)
-        own_n = np.bincount(g)
-        g_cell, g_rater = uniques // n_r, uniques % n_r
-        rest = count[g_cell] - own_n
-        ok = rest > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dev = own_sum / own_n - (total[g_cell] - own_sum) / rest
-        dev_sum = np.bincount(g_rater[ok], weights=dev[ok], minlength=n_r)
-        dev_n = np.bincount(g_rater[ok], minlength=n_r)
-        people = np.unique(g_rater[ok].astype(np.int64) * n_emp + g_cell[ok] // n_comp)
-        support = np.bincount(people // n_emp, minlength=n_r)
-        step = np.where(dev_n > 0, dev_sum / np.maximum(dev_n, 1), 0.0)
-        return previous + step, support
+    def _correct(self, groups: dict, raters: pd.Index | None = None) -> None:
+        """Subtract each named rater's leniency from their group sums."""
+        if not len(self.leniency_):
+            groups["offset"] = np.zeros(len(groups["n"]))
+            return
+        if raters is None:
+            raters = self.rater_flags_["rater_id"]
+        offset = self.leniency_.reindex(pd.Index(raters)).fillna(0.0).to_numpy()
+        per_group = _take(offset, groups["rater"], missing=0.0)
+        groups["offset"] = per_group
+        groups["sum"] = groups["sum"] - groups["n"] * per_group
 
     # ------------------------------------------------------------------
     # rater and rater-type levels
 
-    def _levels(self, rows: dict, n_emp: int, *, fitting: bool = False) -> dict:
-        """Aggregate rows to rater level, then to rater-type level."""
-        e, t, c, x, r = rows["e"], rows["t"], rows["c"], rows["x"], rows["r"]
+    def _levels(self, groups: dict, n_emp: int, *, fitting: bool = False) -> dict:
+        """Aggregate rater-level groups to rater-type level, then the score."""
         n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
-        span = int(r.max(initial=0)) + 1
-        cell = (e * n_comp + c) * n_type + t
-        g, uniques = pd.factorize(cell * span + r)
-        n1 = np.bincount(g)
-        s1 = np.bincount(g, weights=x)
+        cell1, n1, s1 = groups["cell"], groups["n"], groups["sum"]
         m1 = s1 / n1
-        cell1 = uniques // span
         size = n_emp * n_comp * n_type
         n2 = np.bincount(cell1, minlength=size).reshape(n_emp, n_comp, n_type)
         s2 = np.bincount(cell1, weights=m1, minlength=size).reshape(n2.shape)
@@ -698,7 +738,8 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         )
         visible = np.where(suppressed, np.nan, mean2)
         if fitting:
-            self._fit_variances(g, x, n1, s1, m1, cell1, n2, s2, mbar, visible)
+            within = groups["squares"] - (s1 + n1 * groups["offset"]) ** 2 / n1
+            self._fit_variances(within, n1, m1, cell1, n2, s2, mbar, visible)
         with np.errstate(invalid="ignore", divide="ignore"):
             # a rater who answered fewer items than usual is less precise
             extra = self.item_variance_[None, :, None] * (
@@ -722,16 +763,22 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             se = np.sqrt((np.where(use, err_t, 0.0) * w**2).sum(axis=2)) / w_sum
         score[w_sum == 0] = np.nan
         se[w_sum == 0] = np.nan
+        if fitting:
+            estimate, estimate_se = score, se  # the prior is fitted afterwards
+        else:
+            estimate, estimate_se = self._estimate(score, se)
         return {
-            "score": score,
-            "se": se,
+            "observed": score,
+            "observed_se": se,
+            "score": estimate,
+            "se": estimate_se,
             "type_mean": visible,
             "type_n": n2,
             "suppressed": suppressed,
             "n_raters": np.where(use, n2, 0).sum(axis=2),
         }
 
-    def _fit_variances(self, g, x, n1, s1, m1, cell1, n2, s2, mbar, visible):
+    def _fit_variances(self, within, n1, m1, cell1, n2, s2, mbar, visible):
         """Error variance of one rater's competency score, per type.
 
         Types rated by groups (peers, direct reports) take it from the spread
@@ -741,8 +788,6 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         """
         n_comp, n_type = n2.shape[1], n2.shape[2]
         # sigma^2: items around their rater's mean, pooled per competency
-        squares = np.bincount(g, weights=x**2)
-        within = squares - s1 * m1
         comp1 = (cell1 // n_type) % n_comp
         num = np.bincount(comp1, weights=within, minlength=n_comp)
         den = np.bincount(comp1, weights=n1 - 1, minlength=n_comp)
@@ -795,35 +840,81 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         self.type_error_ = np.maximum(error, 0.05 * sigma2[:, None])
         self.typical_items_ = typical
 
-    def _reliability(self, rows: dict) -> pd.DataFrame:
+    def _fit_prior(self, observed: np.ndarray, observed_se: np.ndarray) -> None:
+        """Spread of true scores around the person's level, per competency."""
+        deviation = observed - self.competency_mean_[None, :]
+        level = _leave_one_out_mean(deviation)
+        residual = deviation - level
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # unrated competencies
+            spread = np.nanvar(residual, axis=0) - np.nanmean(observed_se**2, axis=0)
+        spread = np.where(np.isfinite(spread), spread, self.true_variance_)
+        self.profile_variance_ = np.maximum(spread, 0.05 * self.true_variance_)
+
+    def _estimate(self, observed: np.ndarray, observed_se: np.ndarray):
+        """Empirical Bayes estimate of the true level and its standard error.
+
+        The prior for a person's competency is the competency mean shifted by
+        the person's average deviation on their other competencies; the
+        estimate moves from it toward the observed score in proportion to
+        the score's reliability, ``B = tau^2 / (tau^2 + SE^2)``.
+        """
+        if not self.shrinkage:
+            return observed, observed_se
+        deviation = observed - self.competency_mean_[None, :]
+        level = _leave_one_out_mean(deviation)
+        alone = np.isnan(level)
+        prior = self.competency_mean_[None, :] + np.where(alone, 0.0, level)
+        spread = np.where(
+            alone, self.true_variance_[None, :], self.profile_variance_[None, :]
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weight = spread / (spread + observed_se**2)
+        estimate = prior + weight * (observed - prior)
+        return estimate, np.sqrt(weight) * observed_se
+
+    def _reliability(self, rows: dict, groups: dict) -> pd.DataFrame:
         """Cronbach's alpha of each competency's items over all responses.
 
-        A response is one rater's ratings of one person; its items are the
-        columns. Pairwise deletion keeps responses with skipped items.
+        A response is one rater's ratings of one person (a rater-level group);
+        its items are the columns. Pairwise deletion keeps responses with
+        skipped items. Ratings are leniency-corrected first.
         """
         from devplan.stats import cronbach_alpha
 
+        n_comp = len(self.competencies_)
         item_comp = self.competencies_.get_indexer(self.item_competency_.to_numpy())
-        i, e, t, r, x = rows["i"], rows["e"], rows["t"], rows["r"], rows["x"]
-        span = int(r.max(initial=0)) + 1
-        records = []
-        for j, comp in enumerate(self.competencies_):
-            comp_items = np.flatnonzero(item_comp == j)
-            record = {
-                "competency_id": comp,
+        n_items = np.bincount(item_comp[item_comp >= 0], minlength=n_comp)
+        records = pd.DataFrame(
+            {
+                "competency_id": list(self.competencies_),
                 "alpha": np.nan,
                 "alpha_ci_low": np.nan,
                 "alpha_ci_high": np.nan,
-                "n_items": len(comp_items),
+                "n_items": n_items,
                 "n_responses": 0,
             }
-            records.append(record)
-            sel = np.isin(i, comp_items) if len(comp_items) >= 2 else None
-            if sel is None or not sel.any():
+        )
+        i, g = rows["i"], groups["g"]
+        item_rows = np.flatnonzero(i >= 0)
+        if not len(item_rows):
+            return records
+        x = rows["x"][item_rows] - groups["offset"][g[item_rows]]
+        comp = rows["c"][item_rows].astype(np.int16)
+        order = np.argsort(comp, kind="stable")
+        bounds = np.searchsorted(comp[order], np.arange(n_comp + 1))
+        # column of each item within its competency
+        column = np.zeros(len(item_comp), dtype=np.int64)
+        for j in range(n_comp):
+            members = np.flatnonzero(item_comp == j)
+            column[members] = np.arange(len(members))
+        for j in range(n_comp):
+            if n_items[j] < 2 or bounds[j] == bounds[j + 1]:
                 continue
-            resp, _ = pd.factorize((e[sel] * len(RATER_TYPES) + t[sel]) * span + r[sel])
-            wide = np.full((resp.max() + 1, len(comp_items)), np.nan)
-            wide[resp, pd.Index(comp_items).get_indexer(i[sel])] = x[sel]
+            sel = order[bounds[j] : bounds[j + 1]]
+            resp, _ = pd.factorize(g[item_rows[sel]])
+            wide = np.full((resp.max() + 1, n_items[j]), np.nan)
+            wide[resp, column[i[item_rows[sel]]]] = x[sel]
             wide = wide[(~np.isnan(wide)).sum(axis=1) >= 2]
             if len(wide) < 3:
                 continue
@@ -831,13 +922,13 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
                 res = cronbach_alpha(pd.DataFrame(wide), nan_policy="pairwise")
             except ValueError:
                 continue  # no variance or too little overlap: alpha undefined
-            record.update(
-                alpha=res.alpha,
-                alpha_ci_low=res.ci_low,
-                alpha_ci_high=res.ci_high,
-                n_responses=len(wide),
+            records.loc[j, ["alpha", "alpha_ci_low", "alpha_ci_high"]] = (
+                res.alpha,
+                res.ci_low,
+                res.ci_high,
             )
-        return pd.DataFrame(records)
+            records.loc[j, "n_responses"] = len(wide)
+        return records
 
     # ------------------------------------------------------------------
     # transform and profiles
@@ -848,7 +939,9 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         emp = tables["employees"]
         universe = None if emp is None else emp["employee_id"].astype(str)
         rows = self._rows(tables["assessments"], fitting=False, universe=universe)
-        levels = self._levels(rows, len(rows["employees"]))
+        groups = self._groups(rows)
+        self._correct(groups, rows["raters"])
+        levels = self._levels(groups, len(rows["employees"]))
         return tables, rows["employees"], levels
 
     def transform(self, X, *, items=None, employees=None, roles=None):
@@ -897,12 +990,16 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         Returns
         -------
         DataFrame
-            Columns: ``employee_id, competency_id, score`` (weighted mean of
-            the visible rater types other than self), ``n_raters`` (raters
-            behind the score), ``percentile`` (mid-rank, against the fitted
-            norm), ``is_strength, is_need, gap`` (required level minus score),
-            ``confidence`` (reliability of the score, 0-1),
-            ``self_other_gap`` (self minus score), ``se`` (standard error),
+            Columns: ``employee_id, competency_id, score`` (the estimated
+            true level: ``others_score`` shrunk by reliability, see
+            ``shrinkage``), ``n_raters`` (raters behind the score),
+            ``percentile`` (mid-rank, against the fitted norm),
+            ``is_strength, is_need, gap`` (required level minus score),
+            ``confidence`` (reliability of the others score, 0-1),
+            ``self_other_gap`` (self minus others score), ``others_score``
+            (weighted mean of the visible rater types other than self) and
+            its standard error ``others_se``, ``se`` (standard error of
+            ``score``),
             ``ipsative`` (score minus the person's mean), ``ipsative_rank``,
             ``required_level, importance, weighted_gap`` (positive gap times
             the importance weight), ``strength_rank, need_rank``,
@@ -928,7 +1025,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
 
         with np.errstate(invalid="ignore"):
             confidence = self.true_variance_[None, :] / (
-                self.true_variance_[None, :] + se**2
+                self.true_variance_[None, :] + lv["observed_se"] ** 2
             )
         person_mean = _row_nanmean(score)
         ipsative = score - person_mean[:, None]
@@ -954,7 +1051,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         need_rank = _row_rank(np.where(is_need, weighted_gap + gap * 1e-9, np.nan))
 
         self_score = lv["type_mean"][..., SELF]
-        self_gap = self_score - score
+        self_gap = self_score - lv["observed"]
         threshold = self._blind_spot
         flag = np.full(score.shape, -1, dtype=np.int8)
         flag[self_gap >= threshold - 1e-12] = 0
@@ -993,6 +1090,8 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             "gap": take(gap),
             "confidence": take(confidence),
             "self_other_gap": take(self_gap),
+            "others_score": take(lv["observed"]),
+            "others_se": take(lv["observed_se"]),
             "se": take(se),
             "ipsative": take(ipsative),
             "ipsative_rank": take(rank),
@@ -1099,11 +1198,100 @@ def _tables(X, *, items, employees, roles) -> dict:
     )
 
 
+def _co_rater_effects(rater, cell, total, n, n_r, n_emp, n_comp):
+    """Rater effects of the additive model score = cell + rater + error.
+
+    Works on rater-level aggregates (``total`` of ``n`` ratings by ``rater``
+    in person × competency ``cell``). Alternating least squares: cell means
+    of the corrected scores, then each rater's mean difference from them,
+    using only cells that more than one rater scored (a rater alone on a
+    person says nothing about their own leniency). Effects are centred on
+    zero (weighted by ratings), so scores keep their level. Returns the
+    effects and the number of co-rated people behind each.
+    """
+    cells, local = np.unique(cell, return_inverse=True)
+    raters_in_cell = np.bincount(local)
+    shared = raters_in_cell[local] > 1
+    rs, cs, ts, ns = rater[shared], local[shared], total[shared], n[shared]
+    n_cell = np.bincount(cs, weights=ns, minlength=len(cells))
+    n_rated = np.bincount(rs, weights=ns, minlength=n_r)
+    effect = np.zeros(n_r)
+    for _ in range(_LENIENCY_ROUNDS):
+        corrected = ts - ns * effect[rs]
+        level = np.bincount(cs, weights=corrected, minlength=len(cells))
+        level = level / np.maximum(n_cell, 1)
+        residual = np.bincount(rs, weights=ts - ns * level[cs], minlength=n_r)
+        effect = np.where(n_rated > 0, residual / np.maximum(n_rated, 1), 0.0)
+        if n_rated.sum():
+            effect -= (effect * n_rated).sum() / n_rated.sum()
+    people = np.unique(rs * n_emp + cells[cs] // n_comp)
+    support = np.bincount(people // n_emp, minlength=n_r)
+    return effect, support
+
+
+def _rater_groups(e, t, c, r, cell, n_comp):
+    """Group ratings by rater × person × competency (× type).
+
+    Returns the group of every row and each group's person × competency ×
+    type cell. Exports usually hold one rater's form for one person in
+    consecutive rows; then groups come from those runs without hashing every
+    row. Otherwise every row's key is hashed.
+    """
+    n = len(e)
+    if n:
+        change = np.empty(n, dtype=bool)
+        change[0] = True
+        np.not_equal(e[1:], e[:-1], out=change[1:])
+        change[1:] |= r[1:] != r[:-1]
+        change[1:] |= t[1:] != t[:-1]
+        starts = np.flatnonzero(change)
+        span = int(r.max()) + 2
+        form = (e[starts] * span + r[starts] + 1) * len(RATER_TYPES) + t[starts]
+        if len(pd.unique(form)) == len(starts):  # every form is one run
+            run = np.cumsum(change) - 1
+            dense = run * n_comp + c
+            counts = np.bincount(dense, minlength=len(starts) * n_comp)
+            present = np.flatnonzero(counts)
+            position = np.full(len(counts), -1, dtype=np.int64)
+            position[present] = np.arange(len(present))
+            g = position[dense]
+            form_cell = (e[starts] * n_comp) * len(RATER_TYPES) + t[starts]
+            cell1 = form_cell[present // n_comp] + (present % n_comp) * len(RATER_TYPES)
+            return g, cell1
+    span = int(r.max(initial=0)) + 2
+    g, uniques = pd.factorize(cell * span + (r + 1))
+    return g, uniques // span
+
+
+def _take(per_category: np.ndarray, codes, *, missing=-1) -> np.ndarray:
+    """``per_category[codes]`` with ``missing`` where a code is −1.
+
+    ``codes`` is an integer array or a categorical Series.
+    """
+    if isinstance(codes, pd.Series):
+        codes = codes.cat.codes.to_numpy()
+    per_category = np.asarray(per_category)
+    dtype = np.int32 if per_category.dtype.kind in "iu" else per_category.dtype
+    extended = np.append(per_category, missing).astype(dtype)
+    return extended[codes]
+
+
 def _categorical(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.CategoricalDtype):
         return s
     text = s.astype("str")
     return text.astype("category")
+
+
+def _leave_one_out_mean(values: np.ndarray) -> np.ndarray:
+    """Mean of each row without the cell itself; NaN when no other cell."""
+    present = ~np.isnan(values)
+    count = present.sum(axis=1, keepdims=True)
+    total = np.where(present, values, 0.0).sum(axis=1, keepdims=True)
+    own = np.where(present, values, 0.0)
+    rest = count - present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(rest > 0, (total - own) / rest, np.nan)
 
 
 def _row_nanmean(values: np.ndarray) -> np.ndarray:
