@@ -477,6 +477,13 @@ def test_row_order_does_not_change_scores():
     scorer = CompetencyScorer().fit(bundle)
     expected = scorer.profiles(bundle)
     shuffled = bundle.assessments.sample(frac=1.0, random_state=3)
+    # forms kept together, competencies mixed inside them: the dense path
+    forms = shuffled.sort_values(
+        ["employee_id", "rater_id", "rater_type"], kind="stable"
+    )
+    bundle.assessments = forms
+    assert_allclose(scorer.profiles(bundle)["score"], expected["score"])
+    # everything shuffled: every row is hashed
     bundle.assessments = shuffled
     assert_allclose(scorer.profiles(bundle)["score"], expected["score"])
     refit = CompetencyScorer().fit(bundle).profiles(bundle)

@@ -617,9 +617,14 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             limit = np.datetime64(pd.Timestamp(self.cycle).date(), unit).view(np.int64)
             dated &= dates <= limit
         valid = e >= 0
-        latest = np.full(n_emp, nat, dtype=np.int64)
-        np.maximum.at(latest, e[valid & dated], dates[valid & dated])
-        emp_latest = np.where(valid, latest[np.maximum(e, 0)], nat)
+        use = valid & dated
+        if use.all() and dates.min() == dates.max():
+            emp_latest = dates  # one date for everyone
+        else:
+            latest = np.full(n_emp, nat, dtype=np.int64)
+            per_person = pd.Series(dates[use]).groupby(e[use]).max()
+            latest[per_person.index.to_numpy()] = per_person.to_numpy()
+            emp_latest = np.where(valid, latest[np.maximum(e, 0)], nat)
         window = int(self.cycle_window_days) * per_day
         in_cycle = dated & (dates >= emp_latest - window) & (dates <= emp_latest)
         if self.cycle == "latest":
@@ -652,12 +657,9 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
     def _groups(self, rows: dict) -> dict:
         """Rater-level aggregates: one group per rater × person × competency."""
         e, t, c, x, r = rows["e"], rows["t"], rows["c"], rows["x"], rows["r"]
-        n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
-        cell = (e * n_comp + c) * n_type + t
-        g, cell1 = _rater_groups(e, t, c, r, cell, n_comp)
+        g, cell1, first = _rater_groups(e, t, c, r, len(self.competencies_))
         n_groups = len(cell1)
-        rater = np.full(n_groups, -1, dtype=np.int64)
-        rater[g[rows["named"]]] = r[rows["named"]]
+        rater = np.where(rows["named"][first], r[first], -1)
         return {
             "g": g,
             "cell": cell1,
@@ -1229,14 +1231,16 @@ def _co_rater_effects(rater, cell, total, n, n_r, n_emp, n_comp):
     return effect, support
 
 
-def _rater_groups(e, t, c, r, cell, n_comp):
+def _rater_groups(e, t, c, r, n_comp):
     """Group ratings by rater × person × competency (× type).
 
-    Returns the group of every row and each group's person × competency ×
-    type cell. Exports usually hold one rater's form for one person in
-    consecutive rows; then groups come from those runs without hashing every
-    row. Otherwise every row's key is hashed.
+    Returns the group of every row, each group's person × competency × type
+    cell, and one row of each group. Exports usually hold one rater's form
+    for one person in consecutive rows, competencies in order: then groups
+    are runs, found in one pass. Forms in one run each but competencies
+    mixed take a dense key; anything else hashes every row.
     """
+    n_type = len(RATER_TYPES)
     n = len(e)
     if n:
         change = np.empty(n, dtype=bool)
@@ -1246,8 +1250,18 @@ def _rater_groups(e, t, c, r, cell, n_comp):
         change[1:] |= t[1:] != t[:-1]
         starts = np.flatnonzero(change)
         span = int(r.max()) + 2
-        form = (e[starts] * span + r[starts] + 1) * len(RATER_TYPES) + t[starts]
+        form = (e[starts] * span + r[starts] + 1) * n_type + t[starts]
         if len(pd.unique(form)) == len(starts):  # every form is one run
+            step = np.empty(n, dtype=bool)
+            step[0] = False
+            np.less(c[1:], c[:-1], out=step[1:])
+            if not (step & ~change).any():
+                # competencies in order inside each form: groups are runs
+                boundary = change.copy()
+                boundary[1:] |= c[1:] != c[:-1]
+                first = np.flatnonzero(boundary)
+                g = np.cumsum(boundary) - 1
+                return g, (e[first] * n_comp + c[first]) * n_type + t[first], first
             run = np.cumsum(change) - 1
             dense = run * n_comp + c
             counts = np.bincount(dense, minlength=len(starts) * n_comp)
@@ -1255,12 +1269,20 @@ def _rater_groups(e, t, c, r, cell, n_comp):
             position = np.full(len(counts), -1, dtype=np.int64)
             position[present] = np.arange(len(present))
             g = position[dense]
-            form_cell = (e[starts] * n_comp) * len(RATER_TYPES) + t[starts]
-            cell1 = form_cell[present // n_comp] + (present % n_comp) * len(RATER_TYPES)
-            return g, cell1
+            form_cell = (e[starts] * n_comp) * n_type + t[starts]
+            cell1 = form_cell[present // n_comp] + (present % n_comp) * n_type
+            return g, cell1, _first_rows(g, len(present))
+    cell = (e * n_comp + c) * n_type + t
     span = int(r.max(initial=0)) + 2
     g, uniques = pd.factorize(cell * span + (r + 1))
-    return g, uniques // span
+    return g, uniques // span, _first_rows(g, len(uniques))
+
+
+def _first_rows(g: np.ndarray, n_groups: int) -> np.ndarray:
+    """Index of the first row of every group."""
+    first = np.empty(n_groups, dtype=np.int64)
+    first[g[::-1]] = np.arange(len(g) - 1, -1, -1)
+    return first
 
 
 def _take(per_category: np.ndarray, codes, *, missing=-1) -> np.ndarray:
