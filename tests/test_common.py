@@ -9,12 +9,32 @@ so the numeric checks do not apply to it; its rules are tested in
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from devplan import CompetencyScorer, NormPercentiles
+from devplan import CompetencyScorer, NormPercentiles, TrackClassifier
 
-ESTIMATORS = [NormPercentiles(), NormPercentiles(n_quantiles=11)]
+ESTIMATORS = [
+    NormPercentiles(),
+    NormPercentiles(n_quantiles=11),
+    TrackClassifier(random_state=0),
+]
 
 
-@parametrize_with_checks(ESTIMATORS)
+EXPECTED_FAILURES = {
+    "check_class_weight_classifiers": (
+        "the check sets class weights of 1000 : 0.0001 and expects predictions to "
+        "follow them; TrackClassifier calibrates probabilities on held-out folds "
+        "to the observed class frequencies, which by design undoes such extreme "
+        "re-weighting"
+    ),
+}
+
+
+def _expected_failures(estimator):
+    if isinstance(estimator, TrackClassifier):
+        return EXPECTED_FAILURES
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_conformance(estimator, check):
     check(estimator)
 

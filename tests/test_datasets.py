@@ -215,6 +215,7 @@ def test_tables_follow_the_contract(tables):
         "roles",
         "catalog",
         "enrolments",
+        "track_competencies",
     }
     for name, df in tables.items():
         table = TABLES[name]

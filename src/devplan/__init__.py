@@ -7,6 +7,14 @@ starts with an underscore is private.
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
 from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
 from devplan._scoring import CompetencyScorer, NormPercentiles, summarise_profiles
+from devplan._tracks import (
+    TrackClassifier,
+    assign_tracks,
+    cross_validated_report,
+    nine_box,
+    track_features,
+    track_summary,
+)
 
 __version__ = "0.1.0"
 
@@ -17,12 +25,18 @@ __all__ = [
     "Config",
     "PlanConfig",
     "ScoringConfig",
+    "TrackClassifier",
     "TrackConfig",
     "__version__",
+    "assign_tracks",
+    "cross_validated_report",
     "load_config",
     "NormPercentiles",
+    "nine_box",
     "read_bundle",
     "summarise_profiles",
+    "track_features",
+    "track_summary",
     "write_bundle",
 ]
 

@@ -55,7 +55,11 @@ class Bundle:
     ----------
     employees, competencies, items, assessments, roles, catalog, enrolments
         The input tables of the data contract; optional tables that were not
-        given are empty. Employees have ``is_people_manager``,
+        given are empty.
+    track_competencies : DataFrame
+        Optional table ``track, competency_id, weight``: the core content of
+        each development track. When empty, :meth:`track_content` falls back
+        to the default framework's. Employees have ``is_people_manager``,
         ``learning_hours_per_month`` and ``budget`` filled with their defaults.
     errors : DataFrame
         Columns ``table, row, employee_id, column, value, problem``.
@@ -69,6 +73,7 @@ class Bundle:
 
     employees: pd.DataFrame
     competencies: pd.DataFrame
+    track_competencies: pd.DataFrame
     items: pd.DataFrame
     assessments: pd.DataFrame
     roles: pd.DataFrame
@@ -90,6 +95,7 @@ class Bundle:
         catalog: pd.DataFrame,
         items: pd.DataFrame | None = None,
         enrolments: pd.DataFrame | None = None,
+        track_competencies: pd.DataFrame | None = None,
         config: Config | None = None,
     ) -> Bundle:
         """Validate tables given as DataFrames, as :func:`read_bundle` does.
@@ -98,7 +104,7 @@ class Bundle:
         ----------
         employees, competencies, assessments, roles, catalog : DataFrame
             Required tables of the data contract.
-        items, enrolments : DataFrame or None, default=None
+        items, enrolments, track_competencies : DataFrame or None, default=None
             Optional tables.
         config : Config or None, default=None
             Settings; ``None`` means the defaults.
@@ -140,6 +146,7 @@ class Bundle:
             "catalog": catalog,
             "items": items,
             "enrolments": enrolments,
+            "track_competencies": track_competencies,
         }
         frames = {}
         for name, df in given.items():
@@ -157,6 +164,28 @@ class Bundle:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The input tables by name, in validation order."""
         return {name: getattr(self, name) for name in TABLES}
+
+    def track_content(self) -> pd.DataFrame:
+        """Core competencies of each track, with weights.
+
+        The bundle's ``track_competencies`` table when it has one, else the
+        default framework's (``devplan.datasets.load_framework()``), limited
+        to the bundle's competencies.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``track, competency_id, weight``.
+        """
+        content = self.track_competencies
+        if not len(content):
+            from devplan.datasets import load_framework
+
+            content = load_framework()["track_competencies"]
+            known = content["competency_id"].isin(self.competencies["competency_id"])
+            content = content[known]
+        out = content[["track", "competency_id", "weight"]].reset_index(drop=True)
+        return out.astype({"track": "str", "competency_id": "str"})
 
     def catalog_links(self) -> pd.DataFrame:
         """Catalog ``competencies`` lists as rows of item, competency, weight."""

@@ -123,6 +123,7 @@ def _sample(args) -> int:
 
 def _plan(args) -> int:
     from devplan._scoring import CompetencyScorer, summarise_profiles
+    from devplan._tracks import assign_tracks, track_summary
 
     timings = {}
     start = time.perf_counter()
@@ -136,6 +137,9 @@ def _plan(args) -> int:
         profiles, agreement_threshold=config.scoring.agreement_threshold
     )
     timings["score"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tracks = assign_tracks(bundle, profiles, config)
+    timings["tracks"] = time.perf_counter() - start
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -143,6 +147,10 @@ def _plan(args) -> int:
     write_table(profiles, out / "profiles.csv")
     write_table(summary, out / "profile_summary.csv")
     write_table(scorer.reliability_, out / "reliability.csv")
+    write_table(tracks, out / "tracks.csv")
+    write_table(
+        track_summary(tracks, bundle.employees, bundle.roles), out / "track_summary.csv"
+    )
     write_table(bundle.errors, out / "errors.csv")
     timings["write"] = time.perf_counter() - start
 
@@ -169,6 +177,11 @@ def _plan(args) -> int:
         tmp.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     if not args.quiet:
         print(bundle.summary())
+        mix = tracks["track"].value_counts()
+        print(
+            "Tracks: "
+            + ", ".join(f"{name} {int(mix.get(name, 0)):,}" for name in mix.index)
+        )
         strengths = int(profiles["is_strength"].sum())
         needs = int(profiles["is_need"].sum())
         print(

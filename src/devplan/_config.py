@@ -77,7 +77,7 @@ class ScoringConfig(_Section):
 
 
 class TrackConfig(_Section):
-    """Thresholds of the rule-based track assignment.
+    """Thresholds and precedence of the rule-based track assignment.
 
     Attributes
     ----------
@@ -86,15 +86,41 @@ class TrackConfig(_Section):
     struggling_max_performance : float, default=2.5
         A performance rating below this marks a struggling manager.
     struggling_min_critical_gaps : int, default=2
-        This many critical gaps also mark a struggling manager.
+        This many critical gaps in the scored profile also mark a struggling
+        manager (with or without a performance rating).
     high_potential_min_performance : float, default=3.5
         Performance needed, with high potential, for the high-potential track.
+    high_potential_min_percentile : float, default=75
+        With no performance rating, the mean profile percentile (and no
+        critical gap) that stands in for it.
+    high_potential_includes_individuals : bool, default=False
+        Also put individual contributors with high potential on the
+        high-potential track (by default only people managers).
+    precedence : list of str, default=["new_manager", "struggling_manager",
+        "high_potential"]
+        Which track wins when several rules fire; the others are reported as
+        secondary flags.
     """
 
     new_manager_max_months: float = Field(12.0, ge=0)
     struggling_max_performance: float = Field(2.5, ge=1, le=5)
     struggling_min_critical_gaps: int = Field(2, ge=1)
     high_potential_min_performance: float = Field(3.5, ge=1, le=5)
+    high_potential_min_percentile: float = Field(75.0, gt=0, lt=100)
+    high_potential_includes_individuals: bool = False
+    precedence: tuple[
+        Literal["new_manager", "struggling_manager", "high_potential"], ...
+    ] = ("new_manager", "struggling_manager", "high_potential")
+
+    @model_validator(mode="after")
+    def _check_precedence(self) -> Self:
+        expected = {"new_manager", "struggling_manager", "high_potential"}
+        if len(self.precedence) != 3 or set(self.precedence) != expected:
+            raise ValueError(
+                f"Got precedence={list(self.precedence)!r}; expected each of "
+                "new_manager, struggling_manager, high_potential once."
+            )
+        return self
 
 
 class PlanConfig(_Section):

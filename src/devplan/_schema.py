@@ -133,6 +133,17 @@ COMPETENCIES = Table(
     key=("competency_id",),
 )
 
+TRACK_COMPETENCIES = Table(
+    "track_competencies",
+    (
+        Column("track", "enum", required=True, choices=TRACKS),
+        Column("competency_id", "id", required=True),
+        Column("weight", "float", low=0, high=1, default=1.0),
+    ),
+    required=False,
+    key=("track", "competency_id"),
+)
+
 ITEMS = Table(
     "items",
     (
@@ -208,7 +219,16 @@ ENROLMENTS = Table(
 #: Input tables in the order they are validated (referenced tables first).
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (COMPETENCIES, ITEMS, ROLES, EMPLOYEES, CATALOG, ASSESSMENTS, ENROLMENTS)
+    for t in (
+        COMPETENCIES,
+        TRACK_COMPETENCIES,
+        ITEMS,
+        ROLES,
+        EMPLOYEES,
+        CATALOG,
+        ASSESSMENTS,
+        ENROLMENTS,
+    )
 }
 
 ERROR_COLUMNS = ("table", "row", "employee_id", "column", "value", "problem")

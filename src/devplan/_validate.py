@@ -764,6 +764,18 @@ def validate_tables(
     competencies = finish("competencies", typed("competencies"))
     comp_ids = pd.Index(competencies["competency_id"].unique())
 
+    content = typed("track_competencies")
+    _reference(
+        "track_competencies",
+        content,
+        "competency_id",
+        comp_ids,
+        "competencies",
+        errors,
+        aside["competencies"],
+    )
+    finish("track_competencies", content)
+
     items = typed("items")
     _reference(
         "items",

@@ -1421,7 +1421,7 @@ def make_tables(
     >>> tables, truth = make_tables(50, random_state=0)
     >>> sorted(tables)
     ['assessments', 'catalog', 'competencies', 'employees', 'enrolments',
-     'items', 'roles']
+     'items', 'roles', 'track_competencies']
     >>> len(tables["employees"]), tables["employees"]["manager_id"].isna().sum()
     (50, np.int64(1))
     >>> tables["assessments"]["score"].between(1, 5).all()
@@ -1615,6 +1615,7 @@ def make_tables(
         "roles": roles,
         "catalog": catalog,
         "enrolments": enrolments,
+        "track_competencies": framework["track_competencies"],
     }
     truth = _truth(
         levels_by_cycle,
