@@ -232,6 +232,7 @@ def test_latest_cycle_is_scored_unless_another_is_asked_for():
         ("A", "manager", "M", "i1", 4, "2026-03-01"),
         ("A", "peer", "P", "i1", 5, "2026-01-15"),  # same cycle: 45 days before
         ("B", "manager", "M", "i1", 2),  # undated: B has no dated ratings
+        ("A", "self", "A", "i1", 3),  # undated: counts with A's latest cycle
     ]
     b = _bundle(ratings)
     p = (
@@ -242,6 +243,7 @@ def test_latest_cycle_is_scored_unless_another_is_asked_for():
     assert _row(p, "A")["manager_score"] == pytest.approx(4.0)
     assert _row(p, "A")["peer_score"] == pytest.approx(5.0)
     assert _row(p, "B")["others_score"] == pytest.approx(2.0)
+    assert _row(p, "A")["self_score"] == pytest.approx(3.0)
     old = CompetencyScorer(
         cycle="2025-12-31", peer_min_raters=1, leniency_correction=False
     ).fit(b)
@@ -489,3 +491,34 @@ def test_row_order_does_not_change_scores():
     refit = CompetencyScorer().fit(bundle).profiles(bundle)
     assert_allclose(refit["score"], expected["score"])
     assert_allclose(refit["se"], expected["se"])
+
+
+def test_without_rater_ids_raters_are_counted_per_item_not_per_rating():
+    # 2 items of competency c; each rater answers both. Without rater ids
+    # the k-th rating of an item is rater k: 1 manager, 2 peers, 3 reports.
+    ratings = [("A", "manager", None, item, 4) for item in ("i1", "i2")]
+    ratings += [("A", "peer", None, item, 3) for item in ("i1", "i2") for _ in range(2)]
+    ratings += [
+        ("A", "direct_report", None, item, 5) for item in ("i1", "i2") for _ in range(3)
+    ]
+    b = _bundle(ratings)
+    row = _row(CompetencyScorer().fit(b).profiles(b), "A")
+    assert (row["n_manager"], row["n_peer"], row["n_direct_report"]) == (1, 2, 3)
+    assert row["peer_suppressed"] and not row["direct_report_suppressed"]
+    assert row["n_raters"] == 4
+
+
+def test_required_but_unrated_competency_gets_a_row_saying_so():
+    b = _bundle([("A", "manager", "M", "i1", 4)])  # role requires c and d
+    p = CompetencyScorer().fit(b).profiles(b)
+    d = _row(p, "A", "d")
+    assert not d["scored"] and d["not_scored_reason"] == "no ratings"
+    assert d["required_level"] == 3.0
+
+
+def test_fit_survives_a_bundle_without_valid_ratings():
+    b = _bundle([("A", "manager", "M", "i1", 4)])
+    b.assessments = b.assessments.iloc[:0]
+    p = CompetencyScorer().fit(b).profiles(b)
+    assert (~p["scored"]).all()
+    assert set(p["not_scored_reason"]) == {"no ratings"}

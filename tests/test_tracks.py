@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from devplan import (
     CompetencyScorer,
@@ -189,7 +190,7 @@ def test_missing_inputs_degrade_gracefully():
     for words in (
         "no months_in_role: new-manager rule not judged",
         "no performance rating",
-        "no potential rating: high-potential rule not judged",
+        "no potential rating: high potential judged on performance and profile",
     ):
         assert words in row["reasons"]
     assert row["confidence"] == pytest.approx(1 / 4)
@@ -282,7 +283,9 @@ def test_classifier_beats_the_majority_baseline(organisation):
     X = track_features(bundle, profiles)
     y = truth.track.reindex(X.index).to_numpy()
     clf = TrackClassifier(random_state=0)
-    report = cross_validated_report(clf, X, y, cv=5).set_index("metric")
+    # one thread: tree boosting slows down badly when cores are shared
+    with threadpool_limits(1):
+        report = cross_validated_report(clf, X, y, cv=5).set_index("metric")
     assert report.loc["accuracy", "model"] > report.loc["accuracy", "majority_baseline"]
     # measured 0.949 balanced accuracy (seed 5); the baseline is 0.25
     assert report.loc["balanced_accuracy", "model"] > 0.85

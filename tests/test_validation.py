@@ -309,3 +309,34 @@ def test_nothing_is_lost(emp, ratings, catalog):
         named = set(bundle.errors.loc[bundle.errors["table"] == name, "row"] - 1)
         assert set(table.index).isdisjoint(named)
     assert (bundle.errors["problem"].str.len() > 0).all()
+
+
+def test_numeric_ids_with_blanks_stay_ids():
+    # an integer id column with a blank becomes float in pandas: 7.0 is "7"
+    frames = _minimal_frames()
+    frames["employees"] = pd.DataFrame(
+        {"employee_id": [7, 8, 9], "role_id": ["r"] * 3, "manager_id": [None, 7, 7]}
+    )
+    bundle = Bundle.from_frames(**frames)
+    assert bundle.employees["manager_id"].tolist()[1:] == ["7", "7"]
+    assert set(bundle.errors["table"]) == {"assessments"}  # only 007 is unknown
+
+
+def test_csv_headers_with_spaces_and_repeated_columns(tmp_path):
+    folder = _write_minimal(tmp_path / "b")
+    (folder / "employees.csv").write_text(
+        "employee_id, role_id, manager_id\n007,r,\n008,r,007\n"
+    )
+    bundle = read_bundle(folder)
+    assert bundle.employees["manager_id"].tolist()[1] == "007"  # zeros kept
+    (folder / "employees.csv").write_text("employee_id,role_id,role_id\n007,r,r\n")
+    with pytest.raises(BundleError, match="column 'role_id' appears more than once"):
+        read_bundle(folder)
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    import stat
+
+    folder = _write_minimal(tmp_path / "b")
+    mode = (folder / "employees.csv").stat().st_mode
+    assert mode & stat.S_IRGRP and mode & stat.S_IROTH

@@ -6,6 +6,9 @@ starts with an underscore is private.
 
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
 from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
+from devplan._models import Plan, plan_json_schema
+from devplan._plans import PlanResult, generate_plans
+from devplan._recommend import PathRecommender
 from devplan._scoring import CompetencyScorer, NormPercentiles, summarise_profiles
 from devplan._tracks import (
     TrackClassifier,
@@ -32,6 +35,11 @@ __all__ = [
     "cross_validated_report",
     "load_config",
     "NormPercentiles",
+    "PathRecommender",
+    "Plan",
+    "PlanResult",
+    "generate_plans",
+    "plan_json_schema",
     "nine_box",
     "read_bundle",
     "summarise_profiles",

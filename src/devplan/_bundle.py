@@ -201,7 +201,7 @@ class Bundle:
             n_in = self.input_rows[name]
             n_bad = int(rejected.get(name, 0))
             lines.append(
-                f"{name:<13} {n_in:>10,} rows read  {n_in - n_bad:>10,} kept"
+                f"{name:<18} {n_in:>10,} rows read  {n_in - n_bad:>10,} kept"
                 f"  {n_bad:>8,} set aside"
             )
         return "\n".join(lines)
@@ -395,8 +395,28 @@ def _read_file(table: Table, path: Path) -> pd.DataFrame:
 
 
 def _read_csv(table: Table, path: Path) -> pd.DataFrame:
-    options = {"keep_default_na": False, "na_values": [""], "encoding": "utf-8"}
-    text_dtypes = _csv_dtypes(table)
+    import csv
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    stripped = [h.strip() for h in header]
+    repeated = sorted({h for h in stripped if stripped.count(h) > 1})
+    if repeated:
+        raise BundleError(
+            f"{path}: column {repeated[0]!r} appears more than once",
+            file=str(path),
+            column=repeated[0],
+        )
+    # dtypes by the names as written, so " manager_id" is still text
+    raw_name = dict(zip(stripped, header, strict=True))
+    text_dtypes = {
+        raw_name[name]: dtype
+        for name, dtype in _csv_dtypes(table).items()
+        if name in raw_name
+    }
+    options = {"keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
     categorical = [c for c, t in text_dtypes.items() if t == "category"]
     # Identifiers are read as text first: a categorical read would parse
     # '007' as the number 7.
@@ -407,7 +427,7 @@ def _read_csv(table: Table, path: Path) -> pd.DataFrame:
     except ValueError:
         # A cell that is not a number: read all as text and let validation
         # report the exact rows.
-        df = pd.read_csv(path, dtype=dict.fromkeys(table.names, "str"), **options)
+        df = pd.read_csv(path, dtype=dict.fromkeys(header, "str"), **options)
     return df.astype({c: "category" for c in categorical if c in df.columns})
 
 
@@ -447,6 +467,10 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes private files; give the usual permissions
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

@@ -68,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("bundle", type=Path, help="bundle folder")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--config", type=Path, help="settings file (devplan.toml)")
+    p.add_argument(
+        "--format", choices=("csv", "parquet"), default="csv", help="table format"
+    )
+    p.add_argument(
+        "--ics",
+        action="store_true",
+        help="also write iCalendar files per employee and manager (calendar/)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but problems")
     return parser
 
@@ -122,8 +130,10 @@ def _sample(args) -> int:
 
 
 def _plan(args) -> int:
+    from devplan._plans import generate_plans
+    from devplan._schedule import write_ics
     from devplan._scoring import CompetencyScorer, summarise_profiles
-    from devplan._tracks import assign_tracks, track_summary
+    from devplan._tracks import track_summary
 
     timings = {}
     start = time.perf_counter()
@@ -132,63 +142,72 @@ def _plan(args) -> int:
 
     start = time.perf_counter()
     scorer = CompetencyScorer.from_config(config).fit(bundle)
-    profiles = scorer.profiles(bundle)
-    summary = summarise_profiles(
-        profiles, agreement_threshold=config.scoring.agreement_threshold
-    )
-    timings["score"] = time.perf_counter() - start
+    timings["fit_norms"] = time.perf_counter() - start
     start = time.perf_counter()
-    tracks = assign_tracks(bundle, profiles, config)
-    timings["tracks"] = time.perf_counter() - start
+    result = generate_plans(bundle, config, scorer=scorer)
+    timings["score_track_plan"] = time.perf_counter() - start
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    write_table(profiles, out / "profiles.csv")
-    write_table(summary, out / "profile_summary.csv")
-    write_table(scorer.reliability_, out / "reliability.csv")
-    write_table(tracks, out / "tracks.csv")
-    write_table(
-        track_summary(tracks, bundle.employees, bundle.roles), out / "track_summary.csv"
+    suffix = "." + args.format
+    tables = dict(result.tables)
+    tables["profile_summary"] = summarise_profiles(
+        result.profiles, agreement_threshold=config.scoring.agreement_threshold
     )
-    write_table(bundle.errors, out / "errors.csv")
+    tables["reliability"] = scorer.reliability_
+    tables["track_summary"] = track_summary(
+        result.tracks, bundle.employees, bundle.roles
+    )
+    for name, table in tables.items():
+        write_table(table, out / f"{name}{suffix}")
+    result.write_jsonl(out / "plans.jsonl")
+    if args.ics:
+        write_ics(result.followups, out / "calendar")
     timings["write"] = time.perf_counter() - start
 
     n_in = bundle.input_rows["employees"]
     rejected = bundle.errors.loc[bundle.errors["table"] == "employees", "row"].nunique()
-    profiled = profiles["employee_id"].nunique()
+    planned = result.plan_summary["employee_id"].nunique()
     run = {
         "devplan_version": __version__,
         "bundle": str(args.bundle),
         "config": config.model_dump(mode="json"),
+        "start_date": result.start_date.isoformat(),
         "input_files": file_hashes(args.bundle),
         "counts": {
             "input_rows": bundle.input_rows,
             "employees_in": n_in,
-            "employees_kept": len(bundle.employees),
+            "employees_with_a_plan": int(planned),
             "employees_in_errors": int(rejected),
-            "employees_profiled": int(profiled),
+            "plan_items": len(result.plans),
+            "followups": len(result.followups),
+            "unmet_needs": len(result.unmet_needs),
             "error_rows": len(bundle.errors),
         },
-        "nothing_lost": n_in == len(bundle.employees) + int(rejected),
+        "nothing_lost": n_in == int(planned) + int(rejected),
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     with atomic_path(out / "run.json") as tmp:
         tmp.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     if not args.quiet:
         print(bundle.summary())
-        mix = tracks["track"].value_counts()
+        mix = result.tracks["track"].value_counts()
         print(
-            "Tracks: "
+            "\nTracks: "
             + ", ".join(f"{name} {int(mix.get(name, 0)):,}" for name in mix.index)
         )
-        strengths = int(profiles["is_strength"].sum())
-        needs = int(profiles["is_need"].sum())
+        summary = result.plan_summary
         print(
-            f"\n{len(bundle.employees):,} employees scored on "
-            f"{len(scorer.competencies_)} competencies: {strengths:,} strengths, "
-            f"{needs:,} needs; {rejected:,} employee row(s) set aside "
-            f"(see {out / 'errors.csv'}). Outputs in {out}."
+            f"Plans: {planned:,} employees, {len(result.plans):,} items, "
+            f"{summary['hours'].sum():,.0f} h, {summary['cost'].sum():,.0f} "
+            f"{config.currency}; {len(result.unmet_needs):,} needs the catalog "
+            f"could not serve; {len(result.followups):,} follow-ups from "
+            f"{result.start_date.isoformat()}."
+        )
+        print(
+            f"{rejected:,} employee row(s) set aside (see {out / ('errors' + suffix)})."
+            f" Outputs in {out}."
         )
     return EXIT_OK
 

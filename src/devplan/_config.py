@@ -137,11 +137,33 @@ class PlanConfig(_Section):
     strength_focus : float, default=0.7
         Share of plan hours that goes to leveraging strengths once critical
         gaps are covered.
+    max_items_per_competency : int, default=2
+        Diversity: at most this many items serve one competency.
+    mix_targets : (float, float, float), default=(0.7, 0.2, 0.1)
+        70-20-10: target shares of plan hours for experience, exposure and
+        education.
+    mix_tolerance : float, default=0.15
+        No group's share of a plan's hours may exceed its target by more.
     """
 
     start_date: dt.date | None = None
     horizon_months: int = Field(12, ge=1, le=36)
     strength_focus: float = Field(0.7, ge=0, le=1)
+    max_items_per_competency: int = Field(2, ge=1)
+    mix_targets: tuple[float, float, float] = (0.7, 0.2, 0.1)
+    mix_tolerance: float = Field(0.15, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_mix(self) -> Self:
+        if (
+            any(t < 0 for t in self.mix_targets)
+            or abs(sum(self.mix_targets) - 1) > 1e-9
+        ):
+            raise ValueError(
+                f"Got mix_targets={list(self.mix_targets)!r}; expected three shares "
+                "(experience, exposure, education) >= 0 that add up to 1."
+            )
+        return self
 
 
 class Config(_Section):

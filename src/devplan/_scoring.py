@@ -208,7 +208,8 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         latest on or before the given date.
     cycle_window_days : int, default=120
         Ratings within this many days before a cycle's last rating belong to
-        the same cycle.
+        the same cycle. Undated ratings belong to no particular cycle and
+        count with the latest one.
     norm_by : None or "role_level", default=None
         Norms over everyone, or per role level (levels with fewer than
         ``min_norm_size`` people use the overall norm).
@@ -221,7 +222,8 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
     min_strength_confidence : float, default=0.5
         A strength needs at least this confidence.
     need_z : float, default=1.0
-        A need is a shortfall larger than ``need_z`` standard errors.
+        A need is a shortfall larger than ``need_z`` standard errors of the
+        others score (the measurement error of the ratings).
     blind_spot_threshold : float or None, default=None
         Self minus others gap for a blind spot (negative: hidden strength);
         ``None`` means one third of the scale points.
@@ -458,7 +460,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         self._check_params()
         tables = _tables(X, items=items, employees=employees, roles=roles)
         a = tables["assessments"]
-        self._fit_items(tables["items"], a)
+        self._fit_items(tables["items"], a, tables["competencies"])
         rows = self._rows(a, fitting=True)
         groups = self._groups(rows)
         self._fit_leniency(rows, groups)
@@ -484,8 +486,8 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         self.reliability_ = self._reliability(rows, groups)
         return self
 
-    def _fit_items(self, items: pd.DataFrame | None, a: pd.DataFrame) -> None:
-        comps = set()
+    def _fit_items(self, items, a: pd.DataFrame, known=None) -> None:
+        comps = set() if known is None else {str(c) for c in pd.unique(known)}
         if items is not None and len(items):
             self.item_competency_ = pd.Series(
                 items["competency_id"].astype(str).to_numpy(),
@@ -584,10 +586,13 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         r = np.where(t == SELF, 0, r)
         unnamed = r < 0
         if unnamed.any():
-            n_comp = len(self.competencies_)
-            key = (e[unnamed].astype(np.int64) * n_comp + c[unnamed]) * len(
-                RATER_TYPES
-            ) + t[unnamed]
+            # the k-th rating of the same item (or competency) is rater k
+            n_items = len(self.item_competency_)
+            unit = np.where(i >= 0, i, n_items + c)[unnamed].astype(np.int64)
+            span = n_items + len(self.competencies_)
+            key = (e[unnamed].astype(np.int64) * span + unit) * len(RATER_TYPES) + t[
+                unnamed
+            ]
             order = pd.Series(key).groupby(key).cumcount().to_numpy()
             r[unnamed] = len(raters) + order
         return {
@@ -618,6 +623,8 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             dated &= dates <= limit
         valid = e >= 0
         use = valid & dated
+        if not len(dates):
+            return np.zeros(0, dtype=bool)
         if use.all() and dates.min() == dates.max():
             emp_latest = dates  # one date for everyone
         else:
@@ -628,8 +635,8 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         window = int(self.cycle_window_days) * per_day
         in_cycle = dated & (dates >= emp_latest - window) & (dates <= emp_latest)
         if self.cycle == "latest":
-            # Undated ratings count only for people with no dated ones.
-            in_cycle |= ~dated & (emp_latest == nat)
+            # Undated ratings carry no cycle: they count with the latest one.
+            in_cycle |= dates == nat
         return in_cycle
 
     def _flag_raters(self, e, t, x, r, raters: pd.Index) -> None:
@@ -851,7 +858,12 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             warnings.simplefilter("ignore", RuntimeWarning)  # unrated competencies
             spread = np.nanvar(residual, axis=0) - np.nanmean(observed_se**2, axis=0)
         spread = np.where(np.isfinite(spread), spread, self.true_variance_)
-        self.profile_variance_ = np.maximum(spread, 0.05 * self.true_variance_)
+        # the person's other competencies only help where they predict this
+        # one better than the population does
+        self.use_profile_ = spread < self.true_variance_
+        self.profile_variance_ = np.maximum(
+            np.minimum(spread, self.true_variance_), 0.05 * self.true_variance_
+        )
 
     def _estimate(self, observed: np.ndarray, observed_se: np.ndarray):
         """Empirical Bayes estimate of the true level and its standard error.
@@ -865,7 +877,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             return observed, observed_se
         deviation = observed - self.competency_mean_[None, :]
         level = _leave_one_out_mean(deviation)
-        alone = np.isnan(level)
+        alone = np.isnan(level) | ~self.use_profile_[None, :]
         prior = self.competency_mean_[None, :] + np.where(alone, 0.0, level)
         spread = np.where(
             alone, self.true_variance_[None, :], self.profile_variance_[None, :]
@@ -1023,7 +1035,13 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
                 continue
             member = (level_of == level).to_numpy()
             if member.any():
-                percentile[member] = norm.transform(score[member])
+                # competencies with too little data at this level keep the
+                # overall norm
+                enough = norm.n_samples_per_feature_ >= self.min_norm_size
+                level_pct = norm.transform(score[member])
+                percentile[member] = np.where(
+                    enough[None, :], level_pct, percentile[member]
+                )
 
         with np.errstate(invalid="ignore"):
             confidence = self.true_variance_[None, :] / (
@@ -1041,7 +1059,8 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         weight = np.where(importance >= 0, imp_weight[np.maximum(importance, 0)], 0.0)
         with np.errstate(invalid="ignore"):
             weighted_gap = np.where(gap > 0, gap * weight, 0.0)
-            is_need = scored & (gap > self.need_z * se)
+            # a need must exceed the measurement error of the ratings
+            is_need = scored & (gap > self.need_z * lv["observed_se"])
             is_strength = (
                 scored
                 & (percentile >= self.strength_percentile)
@@ -1064,12 +1083,15 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         reason = np.full(score.shape, -1, dtype=np.int8)
         reason[~scored & (n_type.sum(axis=2) == 0)] = 0
         reason[~scored & (n_type.sum(axis=2) > 0) & (others_n == 0)] = 1
+        visible_n = np.where(lv["suppressed"], 0, n_type)[..., list(OTHERS)].sum(axis=2)
         reason[~scored & (others_n > 0)] = 2
+        reason[~scored & (visible_n > 0)] = 3
         reasons = np.array(
             [
                 "no ratings",
                 "only a self rating",
                 "only rater groups below the anonymity threshold",
+                "only rater types weighted 0",
             ],
             dtype=object,
         )
@@ -1180,6 +1202,7 @@ def _tables(X, *, items, employees, roles) -> dict:
             "items": X.items if len(X.items) else None,
             "employees": X.employees,
             "roles": X.roles,
+            "competencies": X.competencies["competency_id"],
         }
     if isinstance(X, pd.DataFrame):
         missing = {"employee_id", "rater_type", "score"} - set(X.columns)
@@ -1193,6 +1216,7 @@ def _tables(X, *, items, employees, roles) -> dict:
             "items": items,
             "employees": employees,
             "roles": roles,
+            "competencies": None if roles is None else roles["competency_id"],
         }
     raise TypeError(
         f"Got X of type {type(X).__name__}; expected a devplan Bundle or an "

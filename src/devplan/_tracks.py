@@ -61,7 +61,19 @@ def _employees_of(bundle_or_employees) -> tuple[pd.DataFrame, pd.Series | None]:
                 "Got an employees table without employee_id; expected the "
                 "employees table of the data contract."
             )
-        return bundle_or_employees, None
+        optional = [
+            c
+            for c in (
+                "is_people_manager",
+                "months_in_role",
+                "performance_rating",
+                "potential_rating",
+                "business_unit",
+                "role_id",
+            )
+            if c not in bundle_or_employees
+        ]
+        return bundle_or_employees.assign(**dict.fromkeys(optional, np.nan)), None
     raise TypeError(
         f"Got {type(bundle_or_employees).__name__}; expected a devplan Bundle or an "
         "employees DataFrame."
@@ -335,8 +347,8 @@ def assign_tracks(
             f"people manager, no track rule fired ({_fmt(m)} months in role, "
             f"performance {_fmt(p)}, potential "
             f"{POTENTIAL_RATINGS[int(q)] if not np.isnan(q) else 'unknown'}, "
-            f"{int(k)} critical gaps)"
-            for m, p, q, k in zip(months, perf, potential, n_crit, strict=True)
+            f"{'unknown' if np.isnan(x) else int(k)} critical gaps)"
+            for m, p, q, k, x in zip(months, perf, potential, n_crit, pct, strict=True)
         ],
         dtype=object,
     )
@@ -345,37 +357,36 @@ def assign_tracks(
     confidence[core] = 1.0
 
     # Missing inputs: say which rule could not be judged, lower confidence.
-    missing_notes = []
     present = np.zeros(n)
+    text = pd.Series(reasons, dtype="str")
     for column, note in (
         (months, "no months_in_role: new-manager rule not judged"),
         (perf, "no performance rating: struggling judged on the profile only"),
-        (potential, "no potential rating: high-potential rule not judged"),
+        (
+            potential,
+            "no potential rating: high potential judged on performance and profile",
+        ),
         (pct, "no scored profile: critical gaps unknown"),
     ):
         missing = np.isnan(column)
         present += ~missing
-        missing_notes.append(np.where(missing & manager, note, ""))
-    notes = [
-        "; ".join(x for x in parts if x) for parts in zip(*missing_notes, strict=True)
-    ]
-    notes = np.array(notes, dtype=object)
-    has_note = notes != ""
-    reasons[has_note] = reasons[has_note] + "; " + notes[has_note]
+        text = text.where(~(missing & manager), text + "; " + note)
+    reasons = text.to_numpy(dtype=object)
     completeness = np.where(manager, present / 4.0, 1.0)
     confidence = np.round(confidence * completeness, 3)
 
-    also = [
-        ";".join(t for t in cfg.precedence if fires[t][k] and t != track[k])
-        for k in range(n)
-    ]
+    also = pd.Series("", index=range(n), dtype="str")
+    for t in cfg.precedence:
+        extra = fires[t] & (track != t)
+        also = also.where(~extra, also + ";" + t)
+    also = also.str.lstrip(";")
     out = pd.DataFrame(
         {
             "employee_id": pd.Series(ids.to_numpy(), dtype="str"),
             "track": pd.Categorical(track, categories=list(TRACKS)),
             "reasons": pd.Series(reasons, dtype="str"),
             "decided_by": pd.Series(decided_by, dtype="str"),
-            "also": pd.Series(also, dtype="str").replace("", pd.NA),
+            "also": also.replace("", pd.NA),
             "confidence": confidence,
         }
     )

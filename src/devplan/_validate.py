@@ -8,7 +8,10 @@ and every set-aside row appears in the errors table, so that
 
 holds for every table. Checks run in the order of :data:`devplan._schema.TABLES`
 so that references always point at tables that are already clean, and a row
-that references a set-aside row is set aside too, naming the reason.
+that references a set-aside row is set aside too, naming the reason. One
+exception: ``manager_id`` is checked against every employee id given, so
+the reports of a manager whose own row was set aside stay valid (their
+manager is then simply not in the clean table).
 """
 
 from __future__ import annotations
@@ -144,7 +147,18 @@ def _unique_map(s: pd.Series):
 
 
 def _clean_text(uniques: pd.Index) -> pd.Series:
-    if uniques.dtype.kind in "iu":
+    if uniques.dtype.kind == "f":
+        # numbers read as floats (a column with blanks): 7.0 is the id "7"
+        values = uniques.to_numpy()
+        whole = np.isfinite(values) & (values == np.round(values))
+        text = pd.Series(
+            [
+                str(int(v)) if w else repr(float(v))
+                for v, w in zip(values, whole, strict=True)
+            ],
+            dtype="str",
+        )
+    elif uniques.dtype.kind in "iu":
         text = pd.Series(uniques.astype(str), dtype="str")
     else:
         text = pd.Series(uniques.astype(str), dtype="str").str.strip()

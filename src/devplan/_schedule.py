@@ -1,0 +1,1285 @@
+"""Scheduling: selected learning items become a dated path, manager actions,
+a year of follow-ups and iCalendar files.
+
+Data flow: ``selected`` (one row per employee × item, from the recommender)
+and ``employees`` (capacity, manager) → an order per person (prerequisites;
+education → exposure → experience within a competency; priority) → dates,
+one item at a time, within each person's monthly learning hours → ``plans``
+and ``unscheduled``; ``plans`` → manager actions and the year-ahead
+``followups`` (domain §5-7) → one ``.ics`` calendar per employee and per
+manager.
+
+Every step works on all employees at once; the only Python loops run over
+"the k-th item of every plan" (as many turns as the longest plan has items)
+and, when writing calendars, over events and files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from devplan._schema import ITEM_KINDS, KIND_GROUP
+
+__all__ = ["manager_actions", "followups", "schedule", "to_ics", "write_ics"]
+
+#: Order of the 70-20-10 groups within one competency (§6 of the domain brief).
+GROUP_ORDER = ("education", "exposure", "experience")
+PLAN_COLUMNS = (
+    "employee_id",
+    "step",
+    "item_id",
+    "purpose",
+    "competency_id",
+    "start_on",
+    "end_on",
+    "hours",
+    "cost",
+    "rationale",
+    "title",
+    "kind",
+    "group",
+    "month",
+)
+UNSCHEDULED_COLUMNS = ("employee_id", "item_id", "reason")
+ACTION_COLUMNS = (
+    "employee_id",
+    "manager_id",
+    "date",
+    "action",
+    "competency_id",
+    "item_id",
+    "description",
+)
+ACTIONS = ("kickoff", "on_the_job_coaching", "debrief")
+FOLLOWUP_COLUMNS = (
+    "employee_id",
+    "date",
+    "kind",
+    "with_whom",
+    "agenda",
+    "reminder_on",
+    "milestone",
+)
+FOLLOWUP_KINDS = ("manager_kickoff", "checkin", "quarterly_review", "annual_review")
+#: ``with_whom`` of follow-ups for people without a line manager.
+NO_MANAGER = "mentor/coach"
+#: Days after the start of the three check-ins.
+CHECKIN_DAYS = (30, 60, 90)
+#: Months after the start of the quarterly reviews (those inside the horizon).
+QUARTER_MONTHS = (3, 6, 9)
+KIND_WORDS = {
+    "manager_kickoff": "Development plan kick-off",
+    "checkin": "Development check-in",
+    "quarterly_review": "Quarterly development review",
+    "annual_review": "Annual development review",
+}
+#: Month "ticks": the least common multiple of 28, 29, 30 and 31, so that every
+#: day is a whole number of ticks (1/28, 1/29, 1/30 or 1/31 of a month) and the
+#: capacity arithmetic on days is exact.
+TICKS_PER_MONTH = 377_580
+_REQUIRED = ("employee_id", "item_id", "title", "kind", "competency_id", "hours")
+_DEFAULTS = {
+    "level": "intermediate",
+    "purpose": "develop_need",
+    "cost": 0.0,
+    "priority": 0.0,
+    "prerequisites": "",
+    "rationale": "",
+}
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+
+
+# --------------------------------------------------------------------------- #
+# small helpers
+# --------------------------------------------------------------------------- #
+def _as_day(value: object, name: str) -> np.datetime64:
+    """A date argument as ``datetime64[D]``."""
+    if isinstance(value, (dt.date, pd.Timestamp, np.datetime64)) and not pd.isna(value):
+        return np.datetime64(pd.Timestamp(value).date(), "D")
+    raise TypeError(f"Got {name}={value!r}; expected a datetime.date.")
+
+
+def _horizon_end(start: np.datetime64, horizon_months: int) -> np.datetime64:
+    """First day after the horizon (``start`` plus ``horizon_months`` months)."""
+    end = pd.Timestamp(start) + pd.DateOffset(months=horizon_months)
+    return np.datetime64(end.date(), "D")
+
+
+def _check_months(horizon_months: object) -> int:
+    if (
+        isinstance(horizon_months, (bool, np.bool_))
+        or not isinstance(horizon_months, (int, np.integer))
+        or horizon_months < 1
+    ):
+        raise ValueError(
+            f"Got horizon_months={horizon_months!r}; expected a whole number >= 1."
+        )
+    return int(horizon_months)
+
+
+def _check_positive(value: object, name: str) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Got {name}={value!r}; expected a number > 0.") from exc
+    if not np.isfinite(number) or number <= 0:
+        raise ValueError(f"Got {name}={value!r}; expected a number > 0.")
+    return number
+
+
+def _check_columns(df: object, name: str, columns: tuple[str, ...]) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"Got {name} of type {type(df).__name__}; expected a DataFrame."
+        )
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"Got {name} without column(s) {missing}; expected at least "
+            f"{list(columns)}."
+        )
+
+
+def _days(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Dates as ``datetime64[D]``."""
+    return np.asarray(values, dtype="datetime64[s]").astype("datetime64[D]")
+
+
+def _weekday(days: np.ndarray) -> np.ndarray:
+    """Monday 0 ... Sunday 6 (1970-01-01 was a Thursday)."""
+    return (days.astype("datetime64[D]").astype(np.int64) + 3) % 7
+
+
+def _next_weekday(days: np.ndarray) -> np.ndarray:
+    """Move Saturdays and Sundays to the following Monday."""
+    dow = _weekday(days)
+    shift = np.where(dow == 5, 2, np.where(dow == 6, 1, 0))
+    return days + shift.astype("timedelta64[D]")
+
+
+def _working_day(days: np.ndarray, latest: np.datetime64) -> np.ndarray:
+    """Weekend → following Monday; past ``latest`` → last weekday up to it."""
+    moved = _next_weekday(days)
+    dow = int(_weekday(np.array([latest]))[0])
+    last_workday = latest - np.timedelta64(max(dow - 4, 0), "D")
+    return np.where(moved > latest, last_workday, moved)
+
+
+def _month_index(days: np.ndarray, start: np.datetime64) -> np.ndarray:
+    """0-based calendar month of ``days`` counted from the month of ``start``."""
+    months = days.astype("datetime64[M]").astype(np.int64)
+    return months - start.astype("datetime64[M]").astype(np.int64)
+
+
+def _str(values: object) -> pd.Series:
+    return pd.Series(values).astype("str")
+
+
+def _iso(days: np.ndarray) -> pd.Series:
+    """Dates as ISO text (``2026-01-31``)."""
+    stamps = pa.array(np.asarray(days, dtype="datetime64[D]").astype("datetime64[s]"))
+    text = pc.strftime(stamps, format="%Y-%m-%d")
+    return pd.Series(pd.arrays.ArrowStringArray(text)).astype("str")
+
+
+def _label(ids: pd.Series, names: Mapping[str, str] | None) -> pd.Series:
+    """Competency ids as display names when ``names`` has them."""
+    ids = ids.astype("str").reset_index(drop=True)
+    if not names:
+        return ids
+    return ids.map(dict(names)).fillna(ids).astype("str")
+
+
+def _managers(employees: pd.DataFrame, ids: pd.Series) -> pd.Series:
+    """Line manager of each id in ``ids``; missing (NA) when there is none."""
+    if "manager_id" not in employees.columns:
+        return pd.Series(pd.NA, index=range(len(ids)), dtype="str")
+    table = employees.drop_duplicates("employee_id").set_index("employee_id")
+    manager = table["manager_id"].astype("str")
+    manager = manager.where(manager.str.strip() != "")
+    return ids.astype("str").map(manager).astype("str").reset_index(drop=True)
+
+
+def _words(kind: pd.Series) -> pd.Series:
+    return kind.astype("str").str.replace("_", " ", regex=False)
+
+
+def _number(values: object) -> pd.Series:
+    """Numbers as short text: one decimal at most, no trailing ``.0``."""
+    rounded = pd.Series(np.asarray(values, dtype="float64")).round(1)
+    return rounded.astype("str").str.removesuffix(".0")
+
+
+def _first_per(keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``mask`` kept only on its first row per key (``keys`` sorted)."""
+    rows = np.flatnonzero(mask)
+    first = np.r_[True, keys[rows][1:] != keys[rows][:-1]] if len(rows) else rows
+    out = np.zeros(len(keys), dtype=bool)
+    out[rows[first.astype(bool)]] = True
+    return out
+
+
+def _group_join(keys: object, values: object, sep: str = "; ") -> pd.Series:
+    """Join ``values`` per key, in order; ``keys`` must be sorted.
+
+    Done by Arrow in one pass (no Python call per group). Returns a ``str``
+    Series indexed by the distinct keys.
+    """
+    keys = np.asarray(keys)
+    if len(keys) == 0:
+        return pd.Series([], dtype="str")
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    offsets = pa.array(np.append(starts, len(keys)).astype(np.int32))
+    strings = pa.array(pd.Series(values).astype("str")).cast(pa.string())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, strings), sep)
+    return pd.Series(pd.arrays.ArrowStringArray(joined), index=keys[starts]).astype(
+        "str"
+    )
+
+
+# --------------------------------------------------------------------------- #
+# schedule
+# --------------------------------------------------------------------------- #
+def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
+    _check_columns(selected, "selected", _REQUIRED)
+    sel = selected.reset_index(drop=True).copy()
+    for column, default in _DEFAULTS.items():
+        if column not in sel.columns:
+            sel[column] = default
+    for column in ("employee_id", "item_id", "competency_id"):
+        if sel[column].isna().any():
+            row = int(np.flatnonzero(sel[column].isna().to_numpy())[0])
+            raise ValueError(
+                f"Got selected with a missing {column} in row {row}; expected a value."
+            )
+        sel[column] = sel[column].astype("str")
+    kind = sel["kind"].astype("str")
+    bad = ~kind.isin(ITEM_KINDS)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(
+            f"Got kind={kind.iloc[row]!r} in row {row} of selected; expected one "
+            f"of {list(ITEM_KINDS)}."
+        )
+    sel["kind"] = kind
+    derived = kind.map(KIND_GROUP).astype("str")
+    if "group" in sel.columns:
+        sel["group"] = sel["group"].astype("str").fillna(derived)
+    else:
+        sel["group"] = derived
+    bad = ~sel["group"].isin(GROUP_ORDER)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(
+            f"Got group={sel['group'].iloc[row]!r} in row {row} of selected; "
+            f"expected one of {list(GROUP_ORDER)}."
+        )
+    hours = pd.to_numeric(sel["hours"], errors="coerce").astype("float64")
+    bad = ~(np.isfinite(hours.to_numpy()) & (hours.to_numpy() > 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"Got hours={sel['hours'].iloc[row]!r} in row {row} of selected; "
+            "expected a number > 0."
+        )
+    sel["hours"] = hours
+    sel["cost"] = (
+        pd.to_numeric(sel["cost"], errors="coerce").astype("float64").fillna(0.0)
+    )
+    sel["priority"] = pd.to_numeric(sel["priority"], errors="coerce").astype("float64")
+    for column in ("title", "level", "purpose", "rationale", "prerequisites"):
+        sel[column] = sel[column].astype("str").fillna("")
+    duplicated = sel.duplicated(["employee_id", "item_id"])
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise ValueError(
+            f"Got item_id={sel['item_id'].iloc[row]!r} twice for employee_id="
+            f"{sel['employee_id'].iloc[row]!r} in selected (row {row}); expected "
+            "each item at most once per employee."
+        )
+    return sel
+
+
+def _capacities(employees: pd.DataFrame, emp_ids: pd.Index) -> np.ndarray:
+    """``learning_hours_per_month`` of each id in ``emp_ids``, checked."""
+    _check_columns(employees, "employees", ("employee_id", "learning_hours_per_month"))
+    ids = employees["employee_id"].astype("str")
+    if ids.duplicated().any():
+        raise ValueError(
+            f"Got employee_id={ids[ids.duplicated()].iloc[0]!r} twice in employees; "
+            "expected unique ids."
+        )
+    hours = pd.to_numeric(employees["learning_hours_per_month"], errors="coerce")
+    capacity = pd.Series(hours.to_numpy(dtype="float64"), index=ids.to_numpy())
+    out = capacity.reindex(emp_ids.astype("str")).to_numpy(dtype="float64")
+    bad = ~(np.isfinite(out) & (out > 0))
+    if bad.any():
+        who = emp_ids[np.flatnonzero(bad)[:5]].tolist()
+        raise ValueError(
+            f"Got no learning_hours_per_month > 0 in employees for employee_id(s) "
+            f"{who}; expected every employee in selected to be in employees with "
+            "learning_hours_per_month > 0."
+        )
+    return out
+
+
+def _prerequisite_edges(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(prerequisite row, dependent row) pairs within each person's selection."""
+    listed = sel["prerequisites"].str.split(";").explode()
+    listed = listed.dropna().astype("str").str.strip()
+    listed = listed[listed != ""]
+    rows = listed.index.to_numpy(dtype=np.int64)
+    wanted = pd.DataFrame(
+        {
+            "employee_id": sel["employee_id"].to_numpy()[rows],
+            "item_id": listed.to_numpy(),
+            "dst": rows,
+        }
+    )
+    key = pd.DataFrame(
+        {
+            "employee_id": sel["employee_id"],
+            "item_id": sel["item_id"],
+            "src": np.arange(len(sel)),
+        }
+    )
+    pairs = wanted.merge(key, on=["employee_id", "item_id"])
+    pairs = pairs.loc[pairs["src"] != pairs["dst"], ["src", "dst"]].drop_duplicates()
+    return pairs["src"].to_numpy(np.int64), pairs["dst"].to_numpy(np.int64)
+
+
+def _group_edges(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(earlier row, later row): education → exposure → experience per competency."""
+    rank = sel["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
+    key = pd.DataFrame(
+        {
+            "employee_id": sel["employee_id"],
+            "competency_id": sel["competency_id"],
+            "rank": rank.to_numpy(np.int64),
+            "row": np.arange(len(sel)),
+        }
+    )
+    pairs = key.merge(key, on=["employee_id", "competency_id"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["rank_a"] < pairs["rank_b"]]
+    return pairs["row_a"].to_numpy(np.int64), pairs["row_b"].to_numpy(np.int64)
+
+
+def _best(
+    emp: np.ndarray, pref: np.ndarray, mask: np.ndarray, n_emp: int, none: int
+) -> np.ndarray:
+    """Per person, the smallest ``pref`` among rows in ``mask`` (``none`` if none)."""
+    best = np.full(n_emp, none, dtype=np.int64)
+    np.minimum.at(best, emp[mask], pref[mask])
+    return best
+
+
+def _order(
+    emp: np.ndarray,
+    pref: np.ndarray,
+    n_emp: int,
+    prereq: tuple[np.ndarray, np.ndarray],
+    group: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Position of each row in its person's order; -1 for rows in a cycle.
+
+    Kahn's topological sort for all people at once: each turn every person
+    takes, among their items whose predecessors are all placed, the one with
+    the best preference rank (``pref``: priority, then item_id). When the
+    group order contradicts the prerequisites, the prerequisites win for
+    that turn; items left when even the prerequisites allow none are in, or
+    depend on, a prerequisite cycle.
+    """
+    n = len(emp)
+    both = pd.DataFrame(
+        {
+            "src": np.concatenate([group[0], prereq[0]]),
+            "dst": np.concatenate([group[1], prereq[1]]),
+        }
+    ).drop_duplicates()
+    src_all = both["src"].to_numpy(np.int64)
+    dst_all = both["dst"].to_numpy(np.int64)
+    src_p, dst_p = prereq
+    indeg_all = np.bincount(dst_all, minlength=n)
+    indeg_p = np.bincount(dst_p, minlength=n)
+    row_of_pref = np.empty(n, dtype=np.int64)
+    row_of_pref[pref] = np.arange(n)
+    pos = np.full(n, -1, dtype=np.int64)
+    remaining = np.bincount(emp, minlength=n_emp)
+    k = 0
+    while True:
+        active = remaining > 0
+        if not active.any():
+            break
+        free = pos < 0
+        best = _best(emp, pref, free & (indeg_all == 0), n_emp, n)
+        stuck = active & (best == n)
+        if stuck.any():
+            relaxed = _best(emp, pref, free & (indeg_p == 0) & stuck[emp], n_emp, n)
+            best = np.where(stuck, relaxed, best)
+        dead = active & (best == n)
+        remaining[dead] = 0
+        chosen = row_of_pref[best[active & ~dead]]
+        pos[chosen] = k
+        remaining[emp[chosen]] -= 1
+        placed_now = np.zeros(n, dtype=bool)
+        placed_now[chosen] = True
+        np.subtract.at(indeg_all, dst_all[placed_now[src_all]], 1)
+        np.subtract.at(indeg_p, dst_p[placed_now[src_p]], 1)
+        k += 1
+    return pos
+
+
+def schedule(
+    selected: pd.DataFrame,
+    employees: pd.DataFrame,
+    *,
+    start_date: dt.date,
+    horizon_months: int = 12,
+    heavy_hours: float = 16.0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn each person's selected learning items into a dated path.
+
+    Parameters
+    ----------
+    selected : DataFrame
+        One row per employee × item, as the recommender selects them:
+        ``employee_id, item_id, title, kind, group, level, purpose,
+        competency_id, hours, cost, priority, prerequisites, rationale``.
+        ``group`` defaults to the 70-20-10 group of ``kind``; ``priority``
+        (higher first; missing ranks last), ``cost``, ``prerequisites``
+        (``;``-list of item ids), ``purpose``, ``level`` and ``rationale``
+        are optional.
+    employees : DataFrame
+        ``employee_id`` and ``learning_hours_per_month`` (> 0) for every
+        employee in ``selected``.
+    start_date : datetime.date
+        First day of the plans.
+    horizon_months : int, default=12
+        Every item ends before ``start_date`` plus this many months.
+    heavy_hours : float, default=16.0
+        Items of at least this many hours are "heavy"; two heavy items of
+        one person never overlap. (Guaranteed by running items one at a
+        time, which keeps every pair of items apart; the threshold is checked
+        and kept so that a future parallel schedule keeps the rule.)
+
+    Returns
+    -------
+    plans : DataFrame
+        The contract's ``plans`` rows, ordered by ``employee_id, step``:
+        ``employee_id, step, item_id, purpose, competency_id, start_on,
+        end_on, hours, cost, rationale`` and ``title, kind, group, month``
+        (0-based calendar month of ``start_on``, counted from the month of
+        ``start_date``). Dates are ``datetime64[s]``.
+    unscheduled : DataFrame
+        ``employee_id, item_id, reason``: selected items that are not in
+        ``plans``, with the reason (no room in the horizon, a prerequisite
+        not scheduled, a prerequisite cycle).
+
+    Raises
+    ------
+    ValueError
+        On a missing column, a bad kind, group or hours value, an item
+        selected twice for one person, or an employee without learning
+        hours.
+
+    Notes
+    -----
+    **Order.** Per person, a topological order of two kinds of precedence:
+    the item's prerequisites that are in the same person's selection, and,
+    within a competency, education before exposure before experience. Among
+    the items whose predecessors are all placed, the highest ``priority``
+    goes first, ties by ``item_id``. When a prerequisite contradicts the
+    group order, the prerequisite wins.
+
+    **Dates.** Items run one after another: one item on the go at a time, the
+    next starting the day after the previous one ends (so a prerequisite
+    always ends strictly before its dependent starts, and heavy items never
+    overlap). A person with ``c`` learning hours a month has ``c / D`` hours
+    on each day of a month of ``D`` days; an item of ``h`` hours starting on
+    day ``s`` ends on the first day ``e`` with
+    ``sum(c / D_d for d in s..e) >= h``. Its hours count on each of its days
+    in proportion to that day's capacity, so a day never carries more than
+    ``c / D`` hours and no calendar month more than ``c``. Days are counted
+    in whole ticks (:data:`TICKS_PER_MONTH` per month), so the calendar
+    arithmetic has no rounding: ``12 c`` hours fit exactly in 12 months.
+
+    **Dropping.** An item that would end after the horizon is skipped (later,
+    smaller items may still fit); items whose prerequisite is skipped are
+    skipped too. Both are listed in ``unscheduled`` with the reason, so
+    ``selected = plans + unscheduled``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import pandas as pd
+    >>> from devplan._schedule import schedule
+    >>> selected = pd.DataFrame({
+    ...     "employee_id": "e1", "item_id": ["c1", "s1", "x1"],
+    ...     "title": ["Delegation basics", "Delegate a project", "Big programme"],
+    ...     "kind": ["course", "stretch_assignment", "course"],
+    ...     "competency_id": "delegation", "hours": [8.0, 21.0, 200.0],
+    ...     "priority": [1.0, 2.0, 0.5]})
+    >>> employees = pd.DataFrame(
+    ...     {"employee_id": ["e1"], "learning_hours_per_month": [10.0]})
+    >>> plans, unscheduled = schedule(
+    ...     selected, employees, start_date=dt.date(2026, 1, 1))
+    >>> plans[["step", "item_id", "start_on", "end_on", "month"]]
+       step item_id   start_on     end_on  month
+    0     1      c1 2026-01-01 2026-01-25      0
+    1     2      s1 2026-01-26 2026-03-29      0
+    >>> unscheduled.loc[0, "reason"]
+    'does not fit in the 12-month horizon at 10 h/month (200 h needed, ...)'
+    """
+    start = _as_day(start_date, "start_date")
+    horizon_months = _check_months(horizon_months)
+    _check_positive(heavy_hours, "heavy_hours")
+    sel = _prepare_selected(selected)
+    n = len(sel)
+    emp, emp_ids = pd.factorize(sel["employee_id"])
+    emp = emp.astype(np.int64)
+    n_emp = len(emp_ids)
+    capacity = _capacities(employees, pd.Index(emp_ids))
+
+    # Preference rank: priority (higher first, missing last), then item_id.
+    ranked = sel.assign(_neg=-sel["priority"]).sort_values(
+        ["_neg", "item_id"], kind="stable", na_position="last"
+    )
+    pref = np.empty(n, dtype=np.int64)
+    pref[ranked.index.to_numpy()] = np.arange(n)
+    prereq = _prerequisite_edges(sel)
+    pos = _order(emp, pref, n_emp, prereq, _group_edges(sel))
+
+    # Day grid of the horizon, in exact month ticks.
+    end = _horizon_end(start, horizon_months)
+    grid = np.arange(start, end, dtype="datetime64[D]")
+    month_days = (
+        (grid.astype("datetime64[M]") + 1).astype("datetime64[D]")
+        - grid.astype("datetime64[M]").astype("datetime64[D]")
+    ).astype(np.int64)
+    ticks = np.concatenate([[0], np.cumsum(TICKS_PER_MONTH // month_days)])
+    n_days = len(grid)
+    hours = sel["hours"].to_numpy()
+    need = hours * TICKS_PER_MONTH / capacity[emp]
+
+    first = np.full(n, -1, dtype=np.int64)
+    last = np.full(n, -1, dtype=np.int64)
+    status = np.where(pos < 0, 3, 0)  # 0 to do, 1 placed, 2 no room, 3 cycle, 4 prereq
+    blocker = np.full(n, -1, dtype=np.int64)
+    left = np.zeros(n)
+    cursor = np.zeros(n_emp, dtype=np.int64)
+    src_p, dst_p = prereq
+    turn_rows = np.argsort(pos, kind="stable")
+    turn_rows = turn_rows[pos[turn_rows] >= 0]
+    bounds = np.searchsorted(pos[turn_rows], np.arange(pos.max(initial=-1) + 2))
+    # Prerequisite edges sorted by the blocker's item id, for a stable reason.
+    edge_order = np.lexsort((sel["item_id"].to_numpy()[src_p].astype(str), dst_p))
+    src_p, dst_p = src_p[edge_order], dst_p[edge_order]
+    for k in range(len(bounds) - 1):
+        rows = turn_rows[bounds[k] : bounds[k + 1]]
+        in_turn = np.zeros(n, dtype=bool)
+        in_turn[rows] = True
+        hit = in_turn[dst_p] & (status[src_p] > 1)
+        if hit.any():
+            dst_hit, at = np.unique(dst_p[hit], return_index=True)
+            status[dst_hit] = 4
+            blocker[dst_hit] = src_p[hit][at]
+            rows = rows[status[rows] == 0]
+        who = emp[rows]
+        begin = ticks[cursor[who]]
+        stop = np.searchsorted(ticks, begin + need[rows], side="left") - 1
+        fits = stop < n_days
+        placed, dropped = rows[fits], rows[~fits]
+        first[placed] = cursor[who[fits]]
+        last[placed] = stop[fits]
+        status[placed] = 1
+        cursor[who[fits]] = stop[fits] + 1
+        status[dropped] = 2
+        left[dropped] = (
+            capacity[who[~fits]] * (ticks[-1] - begin[~fits]) / TICKS_PER_MONTH
+        )
+
+    return _plans_frame(sel, status, first, last, start), _unscheduled_frame(
+        sel, status, pos, pref, blocker, left, capacity[emp], horizon_months
+    )
+
+
+def _plans_frame(
+    sel: pd.DataFrame,
+    status: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    start: np.datetime64,
+) -> pd.DataFrame:
+    done = np.flatnonzero(status == 1)
+    part = sel.iloc[done].reset_index(drop=True)
+    start_on = start + first[done].astype("timedelta64[D]")
+    end_on = start + last[done].astype("timedelta64[D]")
+    plans = pd.DataFrame(
+        {
+            "employee_id": part["employee_id"].astype("str"),
+            "step": np.zeros(len(done), dtype=np.int64),
+            "item_id": part["item_id"].astype("str"),
+            "purpose": part["purpose"].astype("str"),
+            "competency_id": part["competency_id"].astype("str"),
+            "start_on": start_on.astype("datetime64[s]"),
+            "end_on": end_on.astype("datetime64[s]"),
+            "hours": part["hours"].astype("float64"),
+            "cost": part["cost"].astype("float64"),
+            "rationale": part["rationale"].astype("str"),
+            "title": part["title"].astype("str"),
+            "kind": part["kind"].astype("str"),
+            "group": part["group"].astype("str"),
+            "month": _month_index(start_on, start).astype(np.int64),
+        }
+    )
+    plans = plans.sort_values(["employee_id", "start_on"], kind="stable")
+    plans["step"] = plans.groupby("employee_id").cumcount().to_numpy(np.int64) + 1
+    return plans.reset_index(drop=True)[list(PLAN_COLUMNS)]
+
+
+def _unscheduled_frame(
+    sel: pd.DataFrame,
+    status: np.ndarray,
+    pos: np.ndarray,
+    pref: np.ndarray,
+    blocker: np.ndarray,
+    left: np.ndarray,
+    capacity: np.ndarray,
+    horizon_months: int,
+) -> pd.DataFrame:
+    rows = np.flatnonzero(status > 1)
+    item_ids = sel["item_id"].to_numpy()
+    no_room = (
+        f"does not fit in the {horizon_months}-month horizon at "
+        + _number(capacity[rows])
+        + " h/month ("
+        + _number(sel["hours"].to_numpy()[rows])
+        + " h needed, "
+        + _number(left[rows])
+        + " h of capacity left after earlier items)"
+    )
+    blocked = "prerequisite " + pd.Series(
+        item_ids[np.maximum(blocker[rows], 0)], dtype="str"
+    )
+    reasons = np.select(
+        [status[rows] == 2, status[rows] == 3],
+        [no_room, "its prerequisites within the plan form a cycle (or depend on one)"],
+        blocked + " is not scheduled",
+    )
+    out = pd.DataFrame(
+        {
+            "employee_id": sel["employee_id"].to_numpy()[rows],
+            "item_id": item_ids[rows],
+            "reason": reasons,
+            "_pos": np.where(pos[rows] < 0, len(sel) + pref[rows], pos[rows]),
+        }
+    )
+    out = out.sort_values(["employee_id", "_pos"], kind="stable")
+    out = out.drop(columns="_pos").reset_index(drop=True)
+    return out.astype(dict.fromkeys(UNSCHEDULED_COLUMNS, "str"))
+
+
+# --------------------------------------------------------------------------- #
+# manager actions
+# --------------------------------------------------------------------------- #
+_PLAN_NEEDS = ("employee_id", "step", "item_id", "competency_id", "start_on", "end_on")
+
+
+def _plan_frame(plans: pd.DataFrame) -> pd.DataFrame:
+    _check_columns(plans, "plans", _PLAN_NEEDS)
+    p = plans.sort_values(["employee_id", "step"], kind="stable").reset_index(drop=True)
+    p = p.assign(
+        employee_id=p["employee_id"].astype("str"),
+        item_id=p["item_id"].astype("str"),
+        competency_id=p["competency_id"].astype("str"),
+    )
+    if "title" not in p.columns:
+        p["title"] = p["item_id"]
+    if "kind" not in p.columns:
+        p["kind"] = "item"
+    if "hours" not in p.columns:
+        p["hours"] = np.nan
+    p["what"] = p["title"].astype("str") + " (" + _words(p["kind"]) + ")"
+    return p
+
+
+def _competency_lists(p: pd.DataFrame, names: Mapping[str, str] | None) -> pd.Series:
+    """Per employee, the plan's competencies in order of first appearance."""
+    first = p.drop_duplicates(["employee_id", "competency_id"])
+    first = first.sort_values(["employee_id", "step"], kind="stable")
+    label = _label(first["competency_id"], names)
+    return _group_join(first["employee_id"].to_numpy(), label, ", ")
+
+
+def manager_actions(
+    plans: pd.DataFrame,
+    employees: pd.DataFrame,
+    *,
+    start_date: dt.date,
+    major_hours: float = 8.0,
+    horizon_months: int = 12,
+    competency_names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """What each line manager does to make a report's plan transfer to the job.
+
+    Parameters
+    ----------
+    plans : DataFrame
+        The ``plans`` table of :func:`schedule`.
+    employees : DataFrame
+        ``employee_id`` and, optionally, ``manager_id``.
+    start_date : datetime.date
+        First day of the plans.
+    major_hours : float, default=8.0
+        Items of at least this many hours get a debrief.
+    horizon_months : int, default=12
+        Length of the plans; no action is dated after the horizon.
+    competency_names : mapping of str to str or None, default=None
+        Display name per ``competency_id`` for the descriptions.
+
+    Returns
+    -------
+    DataFrame
+        ``employee_id, manager_id, date, action, competency_id, item_id,
+        description``, ordered by ``employee_id, date``. ``action`` is one
+        of ``kickoff`` (one per plan), ``on_the_job_coaching`` (one per plan
+        competency) or ``debrief`` (one per major item). ``manager_id`` is
+        missing for people without a line manager: their coach or mentor
+        takes these actions.
+
+    Notes
+    -----
+    Dates (domain §5: briefing before, on-the-job coaching, debrief after):
+
+    - ``kickoff``: ``start_date - 7 days``, a week before the first item;
+    - ``on_the_job_coaching``: the middle day between the first start and the
+      last end of the competency's items;
+    - ``debrief``: ``end_on + 7 days`` of the item, at most the last day of
+      the horizon.
+
+    A date on a Saturday or Sunday moves to the following Monday; when that
+    Monday is past the horizon, to the last weekday inside it.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import pandas as pd
+    >>> from devplan._schedule import manager_actions
+    >>> plans = pd.DataFrame({
+    ...     "employee_id": "e1", "step": [1, 2], "item_id": ["c1", "s1"],
+    ...     "competency_id": "delegation",
+    ...     "start_on": pd.to_datetime(["2026-01-01", "2026-01-26"]),
+    ...     "end_on": pd.to_datetime(["2026-01-25", "2026-03-29"]),
+    ...     "hours": [8.0, 21.0], "title": ["Delegation basics", "Delegate"],
+    ...     "kind": ["course", "stretch_assignment"]})
+    >>> employees = pd.DataFrame({"employee_id": ["e1"], "manager_id": ["m1"]})
+    >>> actions = manager_actions(plans, employees, start_date=dt.date(2026, 1, 1))
+    >>> actions[["manager_id", "date", "action", "item_id"]]
+      manager_id       date               action item_id
+    0         m1 2025-12-25              kickoff      c1
+    1         m1 2026-02-02              debrief      c1
+    2         m1 2026-02-13  on_the_job_coaching      s1
+    3         m1 2026-04-06              debrief      s1
+    """
+    start = _as_day(start_date, "start_date")
+    horizon_months = _check_months(horizon_months)
+    major = _check_positive(major_hours, "major_hours")
+    _check_columns(employees, "employees", ("employee_id",))
+    latest = _horizon_end(start, horizon_months) - np.timedelta64(1, "D")
+    p = _plan_frame(plans)
+    comps = _competency_lists(p, competency_names)
+
+    # Kick-off: one per plan, a week before the start.
+    lead = p.drop_duplicates("employee_id").reset_index(drop=True)
+    kick_date = _working_day(np.full(len(lead), start - np.timedelta64(7, "D")), latest)
+    kickoff = pd.DataFrame(
+        {
+            "employee_id": lead["employee_id"],
+            "date": kick_date,
+            "action": "kickoff",
+            "competency_id": pd.Series(pd.NA, index=lead.index, dtype="str"),
+            "item_id": lead["item_id"],
+            "description": "Before the plan starts, brief "
+            + lead["employee_id"]
+            + " on why it focuses on "
+            + comps.reindex(lead["employee_id"]).to_numpy()
+            + ", agree when and how they will apply it in their work, and make "
+            "room in their agenda; first item: "
+            + lead["what"]
+            + " from "
+            + _iso(_days(lead["start_on"]))
+            + ".",
+        }
+    )
+
+    # Debrief: after every major item.
+    big = p[p["hours"].astype("float64") >= major].reset_index(drop=True)
+    after = np.minimum(_days(big["end_on"]) + np.timedelta64(7, "D"), latest)
+    debrief = pd.DataFrame(
+        {
+            "employee_id": big["employee_id"],
+            "date": _working_day(after, latest),
+            "action": "debrief",
+            "competency_id": big["competency_id"],
+            "item_id": big["item_id"],
+            "description": "Debrief "
+            + big["employee_id"]
+            + " after "
+            + big["what"]
+            + ": what did they learn about "
+            + _label(big["competency_id"], competency_names)
+            + ", what will they apply in the coming month, and what support do "
+            "they need from you?",
+        }
+    )
+
+    # On-the-job coaching: one per plan competency, mid-way through its items.
+    span = (
+        p.assign(_start=_days(p["start_on"]), _end=_days(p["end_on"]))
+        .groupby(["employee_id", "competency_id"], sort=True)
+        .agg(
+            first_start=("_start", "min"),
+            last_end=("_end", "max"),
+            item_id=("item_id", "last"),
+            what=("what", "first"),
+        )
+        .reset_index()
+    )
+    first_start = _days(span["first_start"])
+    length = (_days(span["last_end"]) - first_start).astype(np.int64)
+    middle = first_start + (length // 2).astype("timedelta64[D]")
+    coaching = pd.DataFrame(
+        {
+            "employee_id": span["employee_id"],
+            "date": _working_day(middle, latest),
+            "action": "on_the_job_coaching",
+            "competency_id": span["competency_id"],
+            "item_id": span["item_id"],
+            "description": "Give "
+            + span["employee_id"]
+            + " a real task this month that calls for "
+            + _label(span["competency_id"], competency_names)
+            + " (building on "
+            + span["what"]
+            + "), watch how they handle it and review it together within a week.",
+        }
+    )
+
+    out = pd.concat([kickoff, debrief, coaching], ignore_index=True)
+    out["date"] = _days(out["date"]).astype("datetime64[s]")
+    out["manager_id"] = _managers(employees, out["employee_id"])
+    out["_action"] = out["action"].map({a: i for i, a in enumerate(ACTIONS)})
+    out = out.sort_values(["employee_id", "date", "_action", "item_id"], kind="stable")
+    out = out.reset_index(drop=True)[list(ACTION_COLUMNS)]
+    strings = [c for c in ACTION_COLUMNS if c != "date"]
+    return out.astype(dict.fromkeys(strings, "str"))
+
+
+# --------------------------------------------------------------------------- #
+# follow-ups
+# --------------------------------------------------------------------------- #
+def _followup_dates(
+    start: np.datetime64, horizon_months: int
+) -> tuple[pd.DataFrame, np.datetime64]:
+    """Kind, label and planned date of each follow-up, before the weekend rule."""
+    end = _horizon_end(start, horizon_months)
+    annual = end - np.timedelta64(3, "D")
+    rows = [("manager_kickoff", "Kick-off", start)]
+    rows += [
+        ("checkin", f"{days}-day check-in", start + np.timedelta64(days, "D"))
+        for days in CHECKIN_DAYS
+    ]
+    rows += [
+        ("quarterly_review", f"Month-{m} review", _horizon_end(start, m))
+        for m in QUARTER_MONTHS
+        if m < horizon_months
+    ]
+    rows = [r for r in rows if r[2] < annual]
+    rows.append(("annual_review", "Year-end review", annual))
+    table = pd.DataFrame(rows, columns=["kind", "label", "planned"])
+    table["event"] = np.arange(len(table))
+    return table, end
+
+
+def followups(
+    plans: pd.DataFrame,
+    employees: pd.DataFrame,
+    *,
+    start_date: dt.date,
+    horizon_months: int = 12,
+    competency_names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """A year-ahead follow-up schedule per plan, with agendas and milestones.
+
+    Parameters
+    ----------
+    plans : DataFrame
+        The ``plans`` table of :func:`schedule`.
+    employees : DataFrame
+        ``employee_id`` and, optionally, ``manager_id``.
+    start_date : datetime.date
+        First day of the plans.
+    horizon_months : int, default=12
+        Length of the plans; the annual review closes the horizon.
+    competency_names : mapping of str to str or None, default=None
+        Display name per ``competency_id`` for the agendas.
+
+    Returns
+    -------
+    DataFrame
+        The contract's ``followups`` table, ordered by ``employee_id, date``:
+        ``employee_id, date, kind, with_whom, agenda`` plus ``reminder_on``
+        (the day before ``date``) and ``milestone`` (the small success to
+        celebrate, e.g. ``Completed: Delegation basics``; may be empty).
+        ``kind`` is ``manager_kickoff``, ``checkin``, ``quarterly_review`` or
+        ``annual_review``; ``with_whom`` is the line manager's id, or
+        ``"mentor/coach"`` for people without one. Dates are
+        ``datetime64[s]``.
+
+    Notes
+    -----
+    Planned dates (domain §7), with a 12-month horizon giving 8 follow-ups
+    per employee:
+
+    - ``manager_kickoff``: ``start_date``;
+    - ``checkin``: ``start_date`` + 30, 60 and 90 days;
+    - ``quarterly_review``: ``start_date`` + 3, 6 and 9 months (those before
+      the end of the horizon);
+    - ``annual_review``: three days before the end of the horizon
+      (``start_date + horizon_months`` months), so that it stays inside the
+      horizon even after the weekend rule.
+
+    A follow-up planned on a Saturday or Sunday moves to the following
+    Monday. Rows are in date order (from a start in February the month-3
+    review comes before the 90-day check-in). The agenda names the plan's
+    competencies, the items due since the previous follow-up, the item in
+    progress, the next item and the count done (the kick-off: the first
+    item); ``milestone`` lists the items due since the previous follow-up
+    (``Completed: ...``), else the item under way; the kick-off's is the
+    plan agreed and the annual review's the year's count.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import pandas as pd
+    >>> from devplan._schedule import followups
+    >>> plans = pd.DataFrame({
+    ...     "employee_id": "e1", "step": [1, 2], "item_id": ["c1", "s1"],
+    ...     "competency_id": "delegation",
+    ...     "start_on": pd.to_datetime(["2026-01-01", "2026-01-26"]),
+    ...     "end_on": pd.to_datetime(["2026-01-25", "2026-03-29"]),
+    ...     "hours": [8.0, 21.0], "title": ["Delegation basics", "Delegate"],
+    ...     "kind": ["course", "stretch_assignment"]})
+    >>> employees = pd.DataFrame({"employee_id": ["e1"], "manager_id": [None]})
+    >>> events = followups(plans, employees, start_date=dt.date(2026, 1, 1))
+    >>> events[["date", "kind", "with_whom"]]
+            date              kind     with_whom
+    0 2026-01-01   manager_kickoff  mentor/coach
+    1 2026-02-02           checkin  mentor/coach
+    2 2026-03-02           checkin  mentor/coach
+    3 2026-04-01           checkin  mentor/coach
+    4 2026-04-01  quarterly_review  mentor/coach
+    5 2026-07-01  quarterly_review  mentor/coach
+    6 2026-10-01  quarterly_review  mentor/coach
+    7 2026-12-29     annual_review  mentor/coach
+    >>> events["milestone"].tolist()[:3]
+    ['Plan agreed: 2 items, 29 h', 'Completed: Delegation basics (course)',
+     'Under way: Delegate (stretch assignment)']
+    >>> for sentence in events.loc[1, "agenda"].split(". "):
+    ...     print(sentence)
+    30-day check-in on delegation
+    Due: Delegation basics (course)
+    In progress: Delegate (stretch assignment) until 2026-03-29
+    Done so far: 1 of 2 items.
+    """
+    start = _as_day(start_date, "start_date")
+    horizon_months = _check_months(horizon_months)
+    _check_columns(employees, "employees", ("employee_id",))
+    p = _plan_frame(plans)
+    schedule_, _ = _followup_dates(start, horizon_months)
+    people = pd.Series(np.sort(p["employee_id"].unique()), dtype="str")
+    n_events = len(schedule_)
+    ev = pd.DataFrame(
+        {
+            "employee_id": np.repeat(people.to_numpy(), n_events),
+            "event": np.tile(schedule_["event"].to_numpy(), len(people)),
+        }
+    ).merge(schedule_, on="event")
+    ev["date"] = _next_weekday(_days(ev["planned"]))
+    ev = ev.sort_values(["employee_id", "date", "event"], kind="stable")
+    ev = ev.reset_index(drop=True)
+    previous = ev.groupby("employee_id")["date"].shift(1)
+    ev["previous"] = _days(previous.fillna(pd.Timestamp(start - 1)))
+    ev["id"] = np.arange(len(ev))
+
+    # Every event × every item of that person: what is due, under way, next.
+    items = p.assign(_start=_days(p["start_on"]), _end=_days(p["end_on"]))
+    cross = ev[["id", "employee_id", "date", "previous"]].merge(
+        items[["employee_id", "step", "what", "_start", "_end"]], on="employee_id"
+    )
+    cross = cross.sort_values(["id", "step"], kind="stable").reset_index(drop=True)
+    ids = cross["id"].to_numpy()
+    date, prev = _days(cross["date"]), _days(cross["previous"])
+    start_on, end_on = _days(cross["_start"]), _days(cross["_end"])
+    due = (end_on > prev) & (end_on <= date)
+    busy = (start_on <= date) & (end_on > date)
+    upcoming = start_on > date
+    what = cross["what"]
+    n = len(ev)
+    done = np.bincount(ids, weights=end_on <= date, minlength=n).astype(np.int64)
+    total = np.bincount(ids, minlength=n)
+    hours = items.groupby("employee_id")["hours"].sum()
+    hours = hours.reindex(ev["employee_id"]).to_numpy()
+
+    def per_event(mask: np.ndarray, dates: str = "") -> pd.Series:
+        """Titles of the rows in ``mask``, joined per event (with dates)."""
+        text = what[mask].reset_index(drop=True)
+        if dates == "until":
+            text = text + " until " + _iso(end_on[mask])
+        elif dates == "span":
+            text = text + " from " + _iso(start_on[mask]) + " to " + _iso(end_on[mask])
+        joined = _group_join(ids[mask], text)
+        return joined.reindex(ev["id"]).reset_index(drop=True)
+
+    due_text = per_event(due)
+    busy_text = per_event(busy, "until")
+    next_text = per_event(_first_per(ids, upcoming), "span")
+    first_text = per_event(_first_per(ids, np.ones(len(ids), dtype=bool)), "span")
+
+    def part(prefix: str, text: pd.Series) -> pd.Series:
+        return (prefix + text + ".").fillna("").astype("str")
+
+    comps = _competency_lists(p, competency_names).reindex(ev["employee_id"])
+    comps = comps.reset_index(drop=True)
+    kind = ev["kind"]
+    is_kickoff = (kind == "manager_kickoff").to_numpy()
+    is_annual = (kind == "annual_review").to_numpy()
+    lead = pd.Series(
+        np.select(
+            [is_kickoff, kind == "checkin", kind == "quarterly_review"],
+            [
+                "Kick-off: agree goals, support and time for " + comps + ".",
+                ev["label"] + " on " + comps + ".",
+                ev["label"] + " of progress on " + comps + ".",
+            ],
+            "Year-end review of " + comps + ": compare with the start, re-assess "
+            "and agree the next plan.",
+        ),
+        dtype="str",
+    )
+    n_items = _number(total) + np.where(total == 1, " item", " items")
+    tally = " Done so far: " + _number(done) + " of " + n_items + "."
+    progress = (
+        part(" Due: ", due_text)
+        + part(" In progress: ", busy_text)
+        + part(" Next: ", next_text)
+        + tally
+    )
+    agenda = lead + progress.where(~is_kickoff, part(" First item: ", first_text))
+
+    completed = "Completed: " + due_text
+    under_way = "Under way: " + per_event(busy)
+    milestone = completed.fillna(under_way).fillna("").astype("str")
+    agreed = "Plan agreed: " + n_items + ", " + _number(hours) + " h"
+    milestone = milestone.where(~is_kickoff, agreed)
+    year = "Plan year done: " + _number(done) + " of " + n_items
+    milestone = milestone.where(~is_annual, year + ("; " + completed).fillna(""))
+    manager = _managers(employees, ev["employee_id"])
+    out = pd.DataFrame(
+        {
+            "employee_id": ev["employee_id"].astype("str"),
+            "date": ev["date"].to_numpy().astype("datetime64[s]"),
+            "kind": kind.astype("str"),
+            "with_whom": manager.fillna(NO_MANAGER).astype("str"),
+            "agenda": agenda.astype("str"),
+            "reminder_on": (_days(ev["date"]) - np.timedelta64(1, "D")).astype(
+                "datetime64[s]"
+            ),
+            "milestone": milestone.astype("str"),
+        }
+    )
+    return out[list(FOLLOWUP_COLUMNS)]
+
+
+# --------------------------------------------------------------------------- #
+# iCalendar
+# --------------------------------------------------------------------------- #
+def _uid(employee_id: str, kind: str, day: dt.date) -> str:
+    text = f"{employee_id}\x1f{kind}\x1f{day.isoformat()}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + "@devplan"
+
+
+def to_ics(events: pd.DataFrame, *, calendar_name: str) -> bytes:
+    """Follow-ups as an iCalendar (RFC 5545) calendar.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Rows of the ``followups`` table of :func:`followups`
+        (``employee_id, date, kind, agenda``; ``with_whom`` and
+        ``milestone`` are used when present).
+    calendar_name : str
+        Shown by calendar programs (``X-WR-CALNAME`` and ``NAME``).
+
+    Returns
+    -------
+    bytes
+        The calendar, one ``VEVENT`` per row, ordered by date.
+
+    Notes
+    -----
+    Each follow-up is a 30-minute meeting at 09:00-09:30 in floating local
+    time (no time zone: 09:00 wherever the calendar is read), with:
+
+    - ``UID``: a hash of ``employee_id``, ``kind`` and ``date`` plus
+      ``@devplan``, so re-importing an updated file updates the events;
+    - ``SUMMARY``: the kind in words, the employee and whom it is with;
+    - ``DESCRIPTION``: the agenda and the milestone to celebrate;
+    - ``DTSTAMP``: midnight UTC of the event's date (not the time of the
+      run), so the same follow-ups always give the same bytes;
+    - a ``VALARM`` with ``TRIGGER:-P1D``: a reminder the day before.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import icalendar
+    >>> from devplan._schedule import to_ics
+    >>> events = pd.DataFrame({
+    ...     "employee_id": ["e1"], "date": pd.to_datetime(["2026-02-02"]),
+    ...     "kind": ["checkin"], "with_whom": ["m1"],
+    ...     "agenda": ["30-day check-in on delegation."],
+    ...     "milestone": ["Completed: Delegation basics (course)"]})
+    >>> data = to_ics(events, calendar_name="Plan of e1")
+    >>> event = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    >>> str(event["SUMMARY"]), event.decoded("DTSTART")
+    ('Development check-in: e1 with m1', datetime.datetime(2026, 2, 2, 9, 0))
+    >>> [str(a["TRIGGER"].to_ical(), "ascii") for a in event.walk("VALARM")]
+    ['-P1D']
+    """
+    import icalendar
+
+    _check_columns(events, "events", ("employee_id", "date", "kind", "agenda"))
+    if not isinstance(calendar_name, str) or not calendar_name:
+        raise ValueError(
+            f"Got calendar_name={calendar_name!r}; expected a non-empty string."
+        )
+    ev = events.assign(_day=_days(events["date"]))
+    ev = ev.sort_values(["_day", "employee_id", "kind"], kind="stable")
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//devplan//development plan follow-ups//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", calendar_name)
+    calendar.add("name", calendar_name)
+    has_whom = "with_whom" in ev.columns
+    has_milestone = "milestone" in ev.columns
+    for row in ev.to_dict("records"):
+        day = pd.Timestamp(row["_day"]).date()
+        employee, kind = str(row["employee_id"]), str(row["kind"])
+        summary = f"{KIND_WORDS.get(kind, _words(pd.Series([kind]))[0])}: {employee}"
+        whom = row["with_whom"] if has_whom else None
+        if isinstance(whom, str) and whom:
+            summary += f" with {whom}"
+        description = str(row["agenda"])
+        milestone = row["milestone"] if has_milestone else None
+        if isinstance(milestone, str) and milestone:
+            description += f"\n\nMilestone to celebrate: {milestone}"
+        event = icalendar.Event()
+        event.add("uid", _uid(employee, kind, day))
+        event.add("dtstamp", dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC))
+        event.add("dtstart", dt.datetime.combine(day, dt.time(9, 0)))
+        event.add("dtend", dt.datetime.combine(day, dt.time(9, 30)))
+        event.add("summary", summary)
+        event.add("description", description)
+        event.add("categories", ["Development plan"])
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"Tomorrow: {summary}")
+        alarm.add("trigger", dt.timedelta(days=-1))
+        event.add_component(alarm)
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _file_part(identifier: str) -> str:
+    """An id as a safe file-name part (unsafe ids get a hash suffix)."""
+    if _SAFE_NAME.fullmatch(identifier):
+        return identifier
+    digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:8]
+    return re.sub(r"[^A-Za-z0-9_-]", "_", identifier) + "-" + digest
+
+
+def write_ics(followups: pd.DataFrame, folder: str | Path) -> list[Path]:
+    """Write one calendar per employee and one per manager, atomically.
+
+    Parameters
+    ----------
+    followups : DataFrame
+        The ``followups`` table of :func:`followups`.
+    folder : str or Path
+        Output folder (created when missing).
+
+    Returns
+    -------
+    list of Path
+        ``employee_<employee_id>.ics`` for every employee (their own
+        follow-ups), then ``manager_<manager_id>.ics`` for every manager
+        named in ``with_whom`` (all their reports' follow-ups), each sorted.
+        Ids that are not safe in a file name are written with ``_`` for the
+        unsafe characters and a short hash.
+
+    Notes
+    -----
+    Each file is written to a temporary file in ``folder`` and moved into
+    place with an atomic rename, so a reader sees the old file or the new
+    one, never half of it. Follow-ups ``with_whom`` ``"mentor/coach"`` go
+    only to the employee's own calendar.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from devplan._schedule import write_ics
+    >>> events = pd.DataFrame({
+    ...     "employee_id": ["e1", "e2"], "date": pd.to_datetime(["2026-02-02"] * 2),
+    ...     "kind": ["checkin", "checkin"], "with_whom": ["m1", "m1"],
+    ...     "agenda": ["Check-in.", "Check-in."], "milestone": ["", ""]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [path.name for path in write_ics(events, folder)]
+    ['employee_e1.ics', 'employee_e2.ics', 'manager_m1.ics']
+    """
+    from devplan._bundle import atomic_path
+
+    _check_columns(followups, "followups", ("employee_id", "date", "kind", "agenda"))
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ev = followups.assign(employee_id=followups["employee_id"].astype("str"))
+    written = []
+    for employee, rows in ev.groupby("employee_id", sort=True):
+        path = folder / f"employee_{_file_part(str(employee))}.ics"
+        data = to_ics(rows, calendar_name=f"Development plan of {employee}")
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+        written.append(path)
+    if "with_whom" in ev.columns:
+        whom = ev["with_whom"].astype("str")
+        managed = ev[whom.notna() & (whom != NO_MANAGER) & (whom != "")]
+        for manager, rows in managed.groupby("with_whom", sort=True):
+            path = folder / f"manager_{_file_part(str(manager))}.ics"
+            data = to_ics(
+                rows, calendar_name=f"Development follow-ups of {manager}'s team"
+            )
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(data)
+            written.append(path)
+    return written
