@@ -475,7 +475,13 @@ def generate_plans(
     )
     if "group_sel" in plans:
         plans = plans.drop(columns="group_sel")
-    actions = make_actions(plans, bundle.employees, start_date=start)
+    actions = make_actions(
+        plans,
+        bundle.employees,
+        start_date=start,
+        horizon_months=config.plan.horizon_months,
+        competency_names=names.to_dict(),
+    )
     follow = make_followups(
         plans,
         bundle.employees,
