@@ -737,7 +737,6 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         items2 = np.bincount(cell1, weights=n1, minlength=size).reshape(n2.shape)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean2 = s2 / n2
-            mbar = items2 / n2
         suppressed = np.zeros(n2.shape, dtype=bool)
         suppressed[..., PEER] = (n2[..., PEER] > 0) & (
             n2[..., PEER] < self.peer_min_raters
@@ -747,29 +746,44 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         )
         visible = np.where(suppressed, np.nan, mean2)
         if fitting:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mbar = items2 / n2
             within = groups["squares"] - (s1 + n1 * groups["offset"]) ** 2 / n1
             self._fit_variances(within, n1, m1, cell1, n2, s2, mbar, visible)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # a rater who answered fewer items than usual is less precise
-            extra = self.item_variance_[None, :, None] * (
-                1.0 / mbar - 1.0 / self.typical_items_[None, :, :]
-            )
-            per_rater = np.maximum(
-                self.type_error_[None, :, :] + extra, 0.05 * self.type_error_
-            )
-            err_t = per_rater / n2
+        # Weights and errors only for cells that have raters (a minority of
+        # the person × competency × type grid), summed back per person ×
+        # competency with bincount.
+        present = np.flatnonzero(n2.ravel())
+        type_p = present % n_type
+        comp_p = (present // n_type) % n_comp
+        pair_p = present // n_type
+        n_p = n2.ravel()[present]
+        mean_p = s2.ravel()[present] / n_p
+        error_p = self.type_error_[comp_p, type_p]
+        # a rater who answered fewer items than usual is less precise
+        extra = self.item_variance_[comp_p] * (
+            n_p / items2.ravel()[present] - 1.0 / self.typical_items_[comp_p, type_p]
+        )
+        err_p = np.maximum(error_p + extra, 0.05 * error_p) / n_p
         weights = self._weights()
-        use = ~np.isnan(visible) & (weights > 0)
+        use_p = ~suppressed.ravel()[present] & (weights[type_p] > 0)
         if self.rater_weights is None:
             # precision weights: each visible type by 1 / its error variance
-            with np.errstate(invalid="ignore", divide="ignore"):
-                w = np.where(use, 1.0 / err_t, 0.0)
+            w_p = np.where(use_p, 1.0 / err_p, 0.0)
         else:
-            w = np.where(use, weights, 0.0)
-        w_sum = w.sum(axis=2)
+            w_p = np.where(use_p, weights[type_p], 0.0)
+        cells = n_emp * n_comp
+        w_sum = np.bincount(pair_p, weights=w_p, minlength=cells)
         with np.errstate(invalid="ignore", divide="ignore"):
-            score = (np.where(use, visible, 0.0) * w).sum(axis=2) / w_sum
-            se = np.sqrt((np.where(use, err_t, 0.0) * w**2).sum(axis=2)) / w_sum
+            score = np.bincount(pair_p, weights=w_p * mean_p, minlength=cells) / w_sum
+            se = np.sqrt(np.bincount(pair_p, weights=w_p**2 * err_p, minlength=cells))
+            se = se / w_sum
+        score = score.reshape(n_emp, n_comp)
+        se = se.reshape(n_emp, n_comp)
+        w_sum = w_sum.reshape(n_emp, n_comp)
+        n_raters = np.bincount(
+            pair_p, weights=np.where(use_p, n_p, 0), minlength=cells
+        ).reshape(n_emp, n_comp)
         score[w_sum == 0] = np.nan
         se[w_sum == 0] = np.nan
         if fitting:
@@ -784,7 +798,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             "type_mean": visible,
             "type_n": n2,
             "suppressed": suppressed,
-            "n_raters": np.where(use, n2, 0).sum(axis=2),
+            "n_raters": n_raters.astype(np.int64),
         }
 
     def _fit_variances(self, within, n1, m1, cell1, n2, s2, mbar, visible):
