@@ -25,19 +25,6 @@ from devplan._schedule import schedule
 from devplan._scoring import CompetencyScorer
 from devplan._tracks import assign_tracks
 
-PLAN_COLUMNS = [
-    "employee_id",
-    "step",
-    "item_id",
-    "purpose",
-    "competency_id",
-    "start_on",
-    "end_on",
-    "hours",
-    "cost",
-    "rationale",
-]
-
 
 @dataclass
 class PlanResult:
