@@ -151,6 +151,13 @@ def _fmt(value: float) -> str:
     return "unknown" if np.isnan(value) else f"{value:g}"
 
 
+def _fmt_all(values: np.ndarray) -> pd.Series:
+    """Numbers as short text for a whole column: 7.0 → "7", NaN → "unknown"."""
+    text = pd.Series(np.round(values, 6)).astype("str")
+    text = text.str.replace(r"\.0$", "", regex=True)
+    return text.where(~np.isnan(values), "unknown")
+
+
 def _gap_lists(profiles: pd.DataFrame, names: pd.Series | None) -> pd.Series:
     """Critical gaps per employee, largest first, as readable names."""
     p = profiles[profiles["is_need"] & (profiles["importance"] == "critical")]
@@ -245,28 +252,21 @@ def assign_tracks(
     rule_conf = {}
     # new manager
     fires["new_manager"] = manager & (months <= cfg.new_manager_max_months)
-    evidence["new_manager"] = np.array(
-        [
-            f"{_fmt(m)} months in role (≤ {_fmt(cfg.new_manager_max_months)})"
-            for m in months
-        ],
-        dtype=object,
-    )
+    m_txt, p_txt = _fmt_all(months), _fmt_all(perf)
+    q_txt = pd.Series(np.round(np.nan_to_num(pct)).astype(np.int64)).astype("str")
+    evidence["new_manager"] = (
+        m_txt + f" months in role (≤ {_fmt(cfg.new_manager_max_months)})"
+    ).to_numpy(dtype=object)
     rule_conf["new_manager"] = np.ones(n)
     # struggling: performance, or critical gaps in the profile
     low_perf = manager & (perf < cfg.struggling_max_performance)
     many_gaps = manager & (n_crit >= cfg.struggling_min_critical_gaps)
     fires["struggling_manager"] = low_perf | many_gaps
-    perf_text = np.array(
-        [
-            f"performance {_fmt(p)} < {_fmt(cfg.struggling_max_performance)}"
-            for p in perf
-        ],
-        dtype=object,
-    )
-    gap_text = np.array(
-        [f"{int(k)} critical gaps: {g}" for k, g in zip(n_crit, gaps, strict=True)],
-        dtype=object,
+    perf_text = "performance " + p_txt + f" < {_fmt(cfg.struggling_max_performance)}"
+    gap_text = (
+        pd.Series(n_crit.astype(np.int64)).astype("str")
+        + " critical gaps: "
+        + pd.Series(gaps.to_numpy(), dtype="str")
     )
     evidence["struggling_manager"] = np.where(
         low_perf & many_gaps,
@@ -287,35 +287,18 @@ def assign_tracks(
     by_profile = no_perf | no_pot
     eligible = manager | (cfg.high_potential_includes_individuals & ~manager)
     fires["high_potential"] = eligible & (by_rating | by_profile)
+    hp_min = _fmt(cfg.high_potential_min_performance)
+    profile_text = "profile at the " + q_txt + "th percentile with no critical gap"
     evidence["high_potential"] = np.where(
         by_rating,
-        np.array(
-            [
-                f"potential high and performance {_fmt(p)} ≥ "
-                f"{_fmt(cfg.high_potential_min_performance)}"
-                for p in perf
-            ],
-            dtype=object,
-        ),
+        "potential high and performance " + p_txt + f" ≥ {hp_min}",
         np.where(
             no_perf,
-            np.array(
-                [
-                    f"potential high; no performance rating, profile at the "
-                    f"{q:.0f}th percentile with no critical gap"
-                    for q in np.nan_to_num(pct)
-                ],
-                dtype=object,
-            ),
-            np.array(
-                [
-                    f"no potential rating; performance {_fmt(p)} ≥ "
-                    f"{_fmt(cfg.high_potential_min_performance)} and profile at the "
-                    f"{q:.0f}th percentile with no critical gap"
-                    for p, q in zip(perf, np.nan_to_num(pct), strict=True)
-                ],
-                dtype=object,
-            ),
+            "potential high; no performance rating, " + profile_text,
+            "no potential rating; performance "
+            + p_txt
+            + f" ≥ {hp_min} and "
+            + profile_text,
         ),
     )
     rule_conf["high_potential"] = np.where(by_rating, 1.0, conf_profile)
@@ -342,16 +325,21 @@ def assign_tracks(
     core = ~decided
     decided_by[core & ~manager] = "core:not_a_people_manager"
     decided_by[core & manager] = "core:no_rule_fired"
-    summary = np.array(
-        [
-            f"people manager, no track rule fired ({_fmt(m)} months in role, "
-            f"performance {_fmt(p)}, potential "
-            f"{POTENTIAL_RATINGS[int(q)] if not np.isnan(q) else 'unknown'}, "
-            f"{'unknown' if np.isnan(x) else int(k)} critical gaps)"
-            for m, p, q, k, x in zip(months, perf, potential, n_crit, pct, strict=True)
-        ],
-        dtype=object,
-    )
+    pot_txt = pd.Series(
+        np.array(POTENTIAL_RATINGS, dtype=object)[np.nan_to_num(potential).astype(int)]
+    ).where(~np.isnan(potential), "unknown")
+    crit_txt = pd.Series(n_crit.astype(np.int64)).astype("str").where(scored, "unknown")
+    summary = (
+        "people manager, no track rule fired ("
+        + m_txt
+        + " months in role, performance "
+        + p_txt
+        + ", potential "
+        + pot_txt.astype("str")
+        + ", "
+        + crit_txt
+        + " critical gaps)"
+    ).to_numpy(dtype=object)
     reasons[core & ~manager] = "not a people manager"
     reasons[core & manager] = summary[core & manager]
     confidence[core] = 1.0
