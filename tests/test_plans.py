@@ -245,3 +245,17 @@ def test_ablation_beats_random_and_gap_only_plans_on_true_benefit():
 
 def test_public_one_call_api():
     assert devplan.generate_plans is generate_plans
+
+
+def test_a_broken_bundle_still_plans_everyone_it_can(tmp_path):
+    from devplan._cli import main
+
+    out = tmp_path / "out"
+    broken = DOCS.parent / "data" / "samples" / "broken"
+    assert main(["plan", str(broken), "--out", str(out), "--quiet"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    counts = run["counts"]
+    # 14 employee rows: 3 valid (001, 002, 003) and 11 set aside
+    assert (counts["employees_with_a_plan"], counts["employees_in_errors"]) == (3, 11)
+    assert run["nothing_lost"] is True
+    assert pd.read_csv(out / "errors.csv").shape[0] == 72

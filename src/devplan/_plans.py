@@ -207,6 +207,8 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
         "required_level",
         "importance",
     ]
+    if not len(selected):
+        return pd.Series([], index=selected.index, dtype="str")
     prof = profiles[cols].astype({"importance": object})
     m = selected[["employee_id", "competency_id", "purpose", "phase"]].merge(
         prof, on=["employee_id", "competency_id"], how="left"
