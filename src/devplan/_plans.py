@@ -456,14 +456,6 @@ def generate_plans(
             ],
             ignore_index=True,
         )
-    plans = plans.merge(
-        selected[["employee_id", "item_id", "group"]].drop_duplicates(),
-        on=["employee_id", "item_id"],
-        how="left",
-        suffixes=("", "_sel"),
-    )
-    if "group_sel" in plans:
-        plans = plans.drop(columns="group_sel")
     actions = make_actions(
         plans,
         bundle.employees,

@@ -272,7 +272,7 @@ class PathRecommender(BaseEstimator):
         selected : DataFrame
             One row per person × item: ``employee_id, item_id, title, kind,
             group, level, purpose, competency_id, hours, cost, benefit,
-            priority, prerequisites, rationale_code``.
+            phase, prerequisites, priority``.
         unmet : DataFrame
             ``employee_id, competency_id, importance, gap, reason`` for
             critical and important needs that no selected item serves.
@@ -485,12 +485,9 @@ class PathRecommender(BaseEstimator):
         rows, j, phase, benefit = records
         rows = rows.astype(np.int64)
         j = j.astype(np.int64)
-        strength = state["strength"][rows] if len(rows) else np.zeros((0, eff.shape[1]))
-        need = (state["need_gap"][rows] > 0) if len(rows) else strength
-        track_w = state["track_weight"][rows] if len(rows) else strength
-        contrib_s = eff[j] * strength
-        contrib_n = eff[j] * need
-        contrib_t = eff[j] * track_w
+        contrib_s = eff[j] * state["strength"][rows]
+        contrib_n = eff[j] * (state["need_gap"][rows] > 0)
+        contrib_t = eff[j] * state["track_weight"][rows]
         purpose = np.where(
             phase == "strength",
             "leverage_strength",
@@ -502,15 +499,15 @@ class PathRecommender(BaseEstimator):
         )
         comp = np.where(
             purpose == "leverage_strength",
-            np.argmax(contrib_s, axis=1) if len(rows) else rows,
+            np.argmax(contrib_s, axis=1),
             np.where(
                 purpose == "develop_need",
-                np.argmax(contrib_n, axis=1) if len(rows) else rows,
-                np.argmax(contrib_t, axis=1) if len(rows) else rows,
+                np.argmax(contrib_n, axis=1),
+                np.argmax(contrib_t, axis=1),
             ),
         )
-        no_signal = eff[j, comp] <= 0 if len(rows) else np.zeros(0, bool)
-        comp = np.where(no_signal, self.primary_[j], comp)
+        # an item chosen for no weighted competency is listed under its main one
+        comp = np.where(eff[j, comp] <= 0, self.primary_[j], comp)
         selected = pd.DataFrame(
             {
                 "employee_id": people.to_numpy()[rows],
@@ -531,7 +528,6 @@ class PathRecommender(BaseEstimator):
         selected["priority"] = selected["benefit"] + np.where(
             phase == "critical", 1e3, 0
         )
-        selected["rationale_code"] = phase
         unmet = self._unmet(state, start, stop, people, remaining, ok)
         return selected.astype({"employee_id": "str", "item_id": "str"}), unmet
 
