@@ -27,6 +27,8 @@ from devplan._schema import IMPORTANCES, ITEM_LEVELS, KIND_GROUP, TRACKS
 
 GROUPS = ("experience", "exposure", "education")
 PURPOSES = ("leverage_strength", "develop_need", "track_core")
+#: Selection phases (pools), in the order they run.
+PHASES = ("critical", "strength", "need")
 #: Default expected gain (scale points) of completing an item, by kind.
 KIND_EFFECT = {
     "stretch_assignment": 0.35,
@@ -50,6 +52,9 @@ LEVEL_FIT = np.array(
         [0.0, 0.4, 1.0],
     ]
 )
+#: Level fit by code (3 × person bucket + item level), and 0 (code 9) for
+#: a foundation item a senior person does not need.
+FIT_VALUES = np.append(LEVEL_FIT.ravel(), 0.0)
 _SENIOR = ("senior", "executive")
 _NEED_WEIGHT = {"critical": 1.0, "important": 0.6, "useful": 0.0}
 
@@ -105,6 +110,25 @@ class PathRecommender(BaseEstimator):
     item, is within a factor 2 of the optimum (the classic knapsack bound);
     with two resources and the side constraints it is a heuristic, and the
     tests compare it against random and gap-only plans.
+
+    Examples
+    --------
+    >>> from devplan import CompetencyScorer, PathRecommender, assign_tracks
+    >>> from devplan.datasets import load_sample
+    >>> b = load_sample()
+    >>> profiles = CompetencyScorer().fit(b).profiles(b)
+    >>> tracks = assign_tracks(b, profiles)
+    >>> rec = PathRecommender().fit(
+    ...     b.catalog, competencies=b.competencies["competency_id"])
+    >>> selected, unmet = rec.recommend(
+    ...     profiles, tracks, b.employees, enrolments=b.enrolments,
+    ...     track_content=b.track_content())
+    >>> sorted(selected["purpose"].unique())
+    ['develop_need', 'leverage_strength', 'track_core']
+    >>> hours = selected.groupby("employee_id")["hours"].sum()
+    >>> limit = b.employees.set_index("employee_id")["learning_hours_per_month"] * 12
+    >>> bool((hours <= limit.reindex(hours.index)).all())
+    True
     """
 
     def __init__(
@@ -229,7 +253,8 @@ class PathRecommender(BaseEstimator):
         )
         # primary competency: the one with the largest effect
         self.primary_ = np.where(effects.max(axis=1) > 0, effects.argmax(axis=1), -1)
-        self._prereq_pairs = _prerequisite_pairs(self.items_)
+        self._prereqs = _prerequisite_matrix(self.items_)
+        self._group = pd.Index(GROUPS).get_indexer(self.items_["group"])
         self.slots_ = _slots(effects)
         return self
 
@@ -284,10 +309,11 @@ class PathRecommender(BaseEstimator):
         )
         hours = state["hours_per_month"] * horizon_months
         budget = state["budget"]
-        allowed = self._allowed(state, enrolments, people)
+        rules = self._rules(state, enrolments, people)
         selected_parts, unmet_parts = [], []
         for start in range(0, len(people), int(self.chunk_size)):
             stop = min(start + int(self.chunk_size), len(people))
+            allowed = self._allowed(rules, start, stop)
             sel, unmet = self._select_chunk(
                 state, allowed, hours, budget, start, stop, people
             )
@@ -297,130 +323,285 @@ class PathRecommender(BaseEstimator):
         unmet = pd.concat(unmet_parts, ignore_index=True)
         return selected, unmet
 
-    def _allowed(self, state, enrolments, people):
-        """Boolean person × item matrix of what each person may take."""
+    def _rules(self, state, enrolments, people):
+        """Per-person codes for the item filters, and completed items."""
         items = self.items_
-        n_p, n_j = len(people), len(items)
-        lang = items["language"].fillna("").astype(str).to_numpy()
-        person_lang = state["language"]
-        ok = (lang[None, :] == "") | (lang[None, :] == person_lang[:, None])
-        ok |= (person_lang == "")[:, None]
-        modality = items["modality"].to_numpy()
-        pref = state["modality_preference"]
-        # "any" and "blended" people take every modality; others only theirs
-        ok &= np.isin(pref, ("any", "blended"))[:, None] | (
-            modality[None, :] == pref[:, None]
+        # language and modality as codes in one vocabulary per attribute;
+        # -1 is "any" (an item without language, a person without one)
+        lang_vocab = pd.Index(
+            pd.unique(np.concatenate([items["language"].dropna(), state["language"]]))
         )
-        # track suitability
+        item_lang = lang_vocab.get_indexer(items["language"].fillna("").astype(str))
+        person_lang = lang_vocab.get_indexer(state["language"])
+        item_lang[items["language"].fillna("").astype(str).to_numpy() == ""] = -1
+        person_lang[state["language"] == ""] = -1
+        modality_vocab = pd.Index(pd.unique(items["modality"]))
+        pref = state["modality_preference"]
+        person_modality = modality_vocab.get_indexer(pref)
+        # "any" and "blended" people take every modality; others only theirs
+        person_modality[np.isin(pref, ("any", "blended"))] = -1
+        person_modality[(person_modality < 0) & ~np.isin(pref, ("any", "blended"))] = -2
         track_sets = items["tracks"].fillna("").astype(str).to_numpy()
-        person_track = state["track"]
-        for t in TRACKS:
-            suits = np.array([(not s) or (t in s.split(";")) for s in track_sets])
-            ok[person_track == t] &= suits[None, :]
-        # completed before
-        completed = np.zeros((n_p, n_j), dtype=bool)
+        suits = np.array(
+            [[(not s) or (t in s.split(";")) for s in track_sets] for t in TRACKS]
+        )
+        done_p = np.zeros(0, dtype=np.int64)
+        done_j = np.zeros(0, dtype=np.int64)
         if enrolments is not None and len(enrolments):
             done = enrolments[enrolments["status"].astype(str) == "completed"]
-            p = people.get_indexer(done["employee_id"].astype(str))
-            j = pd.Index(items["item_id"]).get_indexer(done["item_id"].astype(str))
+            p = _positions(people, done["employee_id"])
+            j = _positions(pd.Index(items["item_id"]), done["item_id"])
             keep = (p >= 0) & (j >= 0)
-            completed[p[keep], j[keep]] = True
+            order = np.argsort(p[keep], kind="stable")
+            done_p, done_j = p[keep][order], j[keep][order]
+        return {
+            "item_lang": item_lang,
+            "person_lang": person_lang,
+            "item_modality": modality_vocab.get_indexer(items["modality"]),
+            "person_modality": person_modality,
+            "suits": suits & (self.primary_ >= 0)[None, :],
+            "person_track": pd.Index(TRACKS).get_indexer(state["track"]),
+            "done_p": done_p,
+            "done_j": done_j,
+        }
+
+    def _allowed(self, rules, start, stop):
+        """Boolean people × items matrices for rows ``start:stop``.
+
+        ``ok``: what each person may take (language, modality, track, not
+        completed before); ``completed``: what they completed before.
+        """
+        sl = slice(start, stop)
+        n_j = len(self.items_)
+        item_lang, person_lang = rules["item_lang"], rules["person_lang"][sl]
+        ok = (item_lang[None, :] == -1) | (item_lang[None, :] == person_lang[:, None])
+        ok |= (person_lang == -1)[:, None]
+        person_modality = rules["person_modality"][sl]
+        ok &= (person_modality == -1)[:, None] | (
+            rules["item_modality"][None, :] == person_modality[:, None]
+        )
+        ok &= rules["suits"][np.maximum(rules["person_track"][sl], 0)]
+        completed = np.zeros((stop - start, n_j), dtype=bool)
+        lo, hi = np.searchsorted(rules["done_p"], [start, stop])
+        completed[rules["done_p"][lo:hi] - start, rules["done_j"][lo:hi]] = True
         ok &= ~completed
-        ok &= (self.primary_ >= 0)[None, :]
         return {"ok": ok, "completed": completed}
+
+    def _level_fit(self, score, senior):
+        """Level fit codes (people × items), via each item's primary competency.
+
+        Codes index :data:`FIT_VALUES`. Senior people get no foundation item
+        touching a competency where they are not weak (unscored counts as
+        not weak): code 9, fit 0.
+        """
+        level = pd.Index(ITEM_LEVELS).get_indexer(self.items_["level"])
+        slot_c, slot_e = self.slots_
+        lo, hi = self.level_bounds
+        # the person's level bucket per competency (unscored: middle), then
+        # per item via its primary competency
+        bucket = (score >= lo).astype(np.int8) + (score >= hi)
+        bucket[np.isnan(score)] = 1
+        code = bucket[:, np.maximum(self.primary_, 0)] * np.int8(3)
+        code += level.astype(np.int8)[None, :]
+        seniors = np.flatnonzero(senior)
+        if len(seniors):
+            not_weak = ~(score[seniors] < lo)
+            strong_there = np.zeros((len(seniors), len(level)), dtype=bool)
+            for k in range(slot_c.shape[1]):
+                strong_there |= not_weak[:, slot_c[:, k]] & (slot_e[None, :, k] > 0)
+            code[seniors] = np.where(
+                (level[None, :] == 0) & strong_there, np.int8(9), code[seniors]
+            )
+        return code
 
     def _select_chunk(self, state, allowed, hours, budget, start, stop, people):
         sl = slice(start, stop)
-        n = stop - start
-        n_j = len(self.items_)
         eff = self.effects_
-        h = self.items_["hours"].to_numpy()
-        cost = self.items_["cost"].to_numpy()
-        group = pd.Index(GROUPS).get_indexer(self.items_["group"])
-        level = pd.Index(ITEM_LEVELS).get_indexer(self.items_["level"])
-        prim = np.maximum(self.primary_, 0)
-        slot_c, slot_e = self.slots_
-        score = state["score"][sl]
         remaining = state["need_gap"][sl].copy()
         need_w = state["need_weight"][sl]
-        critical_w = need_w * state["critical"][sl]
         strength = state["strength"][sl]
         track_w = state["track_weight"][sl]
-        # level fit of each item for each person, via the item's primary
-        lo, hi = self.level_bounds
-        person_level = score[:, prim]
-        bucket = np.where(person_level < lo, 0, np.where(person_level >= hi, 2, 1))
-        bucket = np.where(np.isnan(person_level), 1, bucket)
-        fit = LEVEL_FIT[bucket, level[None, :]]
-        # senior people: no foundation item touching a competency where they
-        # are not weak (unscored counts as not weak)
-        strongest = np.full(fit.shape, -np.inf)
-        for k in range(slot_c.shape[1]):
-            level_k = np.where(
-                np.isnan(score[:, slot_c[:, k]]), lo, score[:, slot_c[:, k]]
-            )
-            strongest = np.where(
-                slot_e[None, :, k] > 0, np.maximum(strongest, level_k), strongest
-            )
-        senior = state["senior"][sl][:, None]
-        fit = np.where(senior & (level[None, :] == 0) & (strongest >= lo), 0.0, fit)
-        ok = allowed["ok"][sl] & (fit > 0)
-        completed = allowed["completed"][sl]
-
         h_total = hours[sl].astype(float)
-        m_left = budget[sl].astype(float).copy()
+        money = budget[sl].astype(float)
+        fit = self._level_fit(state["score"][sl], state["senior"][sl])
+        ok = allowed["ok"].copy()
+        for code in np.flatnonzero(FIT_VALUES <= 0):
+            ok &= fit != code
+
+        # Candidates: allowed items that touch a competency where the person
+        # has a strength, a weighted need or track content (nothing else can
+        # ever have value) and that fit their hours, money and mix caps at
+        # all. The greedy works on compressed people × candidates matrices,
+        # people sorted by candidate count and cut into blocks so that little
+        # padding is carried.
+        relevant = (strength > 0) | (track_w > 0) | (remaining * need_w > 0)
+        touches = (relevant.astype(np.float32) @ (eff.T > 0).astype(np.float32)) > 0
+        h = self.items_["hours"].to_numpy()
+        cost = self.items_["cost"].to_numpy()
+        group = self._group
+        caps = np.minimum(np.asarray(self.mix_targets) + self.mix_tolerance, 1.0)
+        cand = ok & touches
+        cand &= h[None, :] <= caps[group][None, :] * h_total[:, None] + 1e-9
+        cand &= cost[None, :] <= money[:, None] + 1e-9
+        counts = cand.sum(axis=1)
+        order = np.argsort(counts, kind="stable")
+        order = order[counts[order] > 0]
+        parts = []
+        for block in _blocks(counts[order], self._BLOCK_CELLS):
+            rows = order[block]
+            records, remaining[rows] = self._greedy(
+                rows,
+                cand[rows],
+                fit[rows],
+                remaining[rows],
+                need_w[rows],
+                state["critical"][sl][rows],
+                strength[rows],
+                track_w[rows],
+                h_total[rows],
+                money[rows],
+                allowed["completed"][rows],
+            )
+            parts.append(records)
+        if parts:
+            rows, items, stage, phase, value = (
+                np.concatenate(x) for x in zip(*parts, strict=True)
+            )
+        else:
+            rows = items = stage = np.zeros(0, np.int64)
+            phase, value = np.zeros(0, np.int64), np.zeros(0)
+        # records in the order of selection: stage (round), then person
+        sort = np.lexsort((rows, stage))
+        records = (rows[sort] + start, items[sort], phase[sort], value[sort])
+        return self._records(records, state, start, stop, people, remaining, ok)
+
+    #: Cells (people × candidates) per block of the greedy.
+    _BLOCK_CELLS = 1 << 16
+
+    def _greedy(
+        self,
+        rows,
+        cand,
+        fit,
+        remaining,
+        need_w,
+        critical,
+        strength,
+        track_w,
+        h_total,
+        money,
+        done,
+    ):
+        """Greedy selection for a block of people; see the class notes.
+
+        Returns the records ``(rows, items, stage, phase, value)``, where
+        ``stage`` orders the rounds (critical rounds first, then strength
+        and need rounds alternating), and the remaining gaps.
+        """
+        n = len(rows)
+        eff = self.effects_
+        slot_c, slot_e = self.slots_
+        counts = cand.sum(axis=1)
+        m = max(int(counts.max(initial=0)), 1)
+        r, j = np.nonzero(cand)
+        pos = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
+        # idx holds item positions in ascending order, so that ties break
+        # towards the catalog's first item
+        idx = np.zeros((n, m), dtype=np.int64)
+        valid = np.zeros((n, m), dtype=bool)
+        idx[r, pos] = j
+        valid[r, pos] = True
+        sc, se = slot_c[idx], slot_e[idx]
+        h = self.items_["hours"].to_numpy()[idx]
+        cost = self.items_["cost"].to_numpy()[idx]
+        group = self._group[idx]
+        fit_c = FIT_VALUES[np.take_along_axis(fit, idx, axis=1)]
+        # prerequisites not yet met (neither completed before nor taken)
+        prereq = None
+        if self._prereqs is not None:
+            prereq = self._prereqs[idx]
+            pending = np.zeros((n, m), dtype=np.int64)
+            for k in range(prereq.shape[2]):
+                p = prereq[:, :, k]
+                pending += (p >= 0) & ~np.take_along_axis(done, np.maximum(p, 0), 1)
+            if not pending.any():
+                prereq = None
+        critical_w = need_w * critical
+        m_left = money.copy()
         scale = (
-            h[None, :] / np.maximum(h_total, 1e-9)[:, None]
-            + cost[None, :] / (np.maximum(budget[sl].astype(float), 1e-9)[:, None])
+            h / np.maximum(h_total, 1e-9)[:, None]
+            + cost / np.maximum(money, 1e-9)[:, None]
         )
-        taken = np.zeros((n, n_j), dtype=bool)
-        per_comp = np.zeros(score.shape, dtype=np.int64)
-        group_hours = np.zeros((n, 3))
         caps = np.asarray(self.mix_targets, dtype=float) + self.mix_tolerance
-        rows_all = np.arange(n)
-        out_rows, out_items, out_phase, out_value = [], [], [], []
+        cap_hours = caps[group] * h_total[:, None] + 1e-9
+        per_comp = np.zeros(remaining.shape, dtype=np.int64)
+        group_hours = np.zeros((n, 3))
+        n_cap = int(self.max_items_per_competency)
+        out = []
 
         def gather(matrix):
-            """Sum over an item's competency slots of matrix[:, competency]."""
-            total = np.zeros((n, n_j))
-            for k in range(slot_c.shape[1]):
-                total += matrix[:, slot_c[:, k]] * slot_e[None, :, k]
+            """Sum over a candidate's competency slots of matrix[:, competency]."""
+            total = np.zeros((n, m))
+            for k in range(sc.shape[2]):
+                total += np.take_along_axis(matrix, sc[:, :, k], axis=1) * se[:, :, k]
             return total
 
-        strength_value = gather(strength) * self.talent_multiplier * fit
-        track_value = gather(track_w) * self.track_weight * fit
-        n_cap = int(self.max_items_per_competency)
+        strength_value = gather(strength) * self.talent_multiplier * fit_c
+        track_value = gather(track_w) * self.track_weight * fit_c
 
         def need_value(weights, a):
-            total = np.zeros((len(a), n_j))
-            for k in range(slot_c.shape[1]):
-                c = slot_c[:, k]
-                gain = np.minimum(slot_e[None, :, k], remaining[a][:, c])
-                total += gain * weights[a][:, c]
-            return total * fit[a]
+            total = np.zeros((len(a), m))
+            rem, wa, sca, sea = remaining[a], weights[a], sc[a], se[a]
+            for k in range(sc.shape[2]):
+                c = sca[:, :, k]
+                gain = np.minimum(sea[:, :, k], np.take_along_axis(rem, c, axis=1))
+                total += gain * np.take_along_axis(wa, c, axis=1)
+            return total * fit_c[a]
+
+        def need_track_value(a):
+            # the need term only for people with a gap left (it is 0 for
+            # the others; addition commutes, so values are unchanged)
+            value = track_value[a]
+            needy = (remaining[a] > 0).any(axis=1)
+            if needy.any():
+                value[needy] += need_value(need_w, a[needy])
+            return value
 
         def feasible(pool_hours, a):
-            avail = ok[a] & ~taken[a]
-            avail &= h[None, :] <= pool_hours[a, None] + 1e-9
-            avail &= cost[None, :] <= m_left[a, None] + 1e-9
-            # diversity: every competency an item serves stays under the cap
-            used_comp = per_comp[a]
-            for k in range(slot_c.shape[1]):
-                full = used_comp[:, slot_c[:, k]] >= n_cap
-                avail &= ~(full & (slot_e[None, :, k] > 0))
-            # 70-20-10: no group beyond its cap of the person's learning time
-            avail &= group_hours[a][:, group] + h[None, :] <= (
-                caps[group][None, :] * h_total[a, None] + 1e-9
-            )
-            if self._prereq_pairs is not None:
-                items_with, starts, k = self._prereq_pairs
-                met = taken[a][:, k] | completed[a][:, k]
-                # an item is blocked while any of its prerequisites is unmet
-                blocked = np.logical_or.reduceat(~met, starts, axis=1)
-                avail[:, items_with] &= ~blocked
+            ha = h[a]
+            # valid: not taken, within money, mix and diversity (kept up to
+            # date by take); what is left is the pool's hours and whether
+            # every prerequisite is met
+            avail = valid[a] & (ha <= pool_hours[a, None] + 1e-9)
+            if prereq is not None:
+                avail &= pending[a] == 0
             return avail
 
-        def step(value_of, pool_hours, phase, a):
+        def take(took, slot, items):
+            """Book the items taken and retire what can no longer fit."""
+            valid[took, slot] = False
+            m_left[took] -= cost[took, slot]
+            valid[took] &= cost[took] <= m_left[took, None] + 1e-9
+            # 70-20-10: the group just used may now be at its cap
+            g = group[took, slot]
+            group_hours[took, g] += h[took, slot]
+            over = group_hours[took, g][:, None] + h[took] > cap_hours[took]
+            valid[took] &= ~((group[took] == g[:, None]) & over)
+            # diversity: a competency that reached its cap blocks its items
+            for k in range(slot_c.shape[1]):
+                c, live = slot_c[items, k], slot_e[items, k] > 0
+                per_comp[took, c] += live
+                full = np.flatnonzero(live & (per_comp[took, c] >= n_cap))
+                if len(full):
+                    who = took[full]
+                    hits = (sc[who] == c[full, None, None]) & (se[who] > 0)
+                    valid[who] &= ~hits.any(axis=2)
+            # an item taken is a met prerequisite for what builds on it
+            if prereq is not None:
+                pending[took] -= (prereq[took] == items[:, None, None]).sum(axis=2)
+            remaining[took] = np.maximum(remaining[took] - eff[items], 0.0)
+
+        def step(value_of, pool_hours, stage, phase, a):
             """One round: every active person takes their best feasible item.
 
             Returns the people still active (those who found one).
@@ -430,54 +611,62 @@ class PathRecommender(BaseEstimator):
             density = np.where(avail, value / (scale[a] + 1e-12), -np.inf)
             best = np.argmax(density, axis=1)
             found = np.isfinite(density[np.arange(len(a)), best])
-            rows, items = a[found], best[found]
-            if not len(rows):
-                return rows
-            taken[rows, items] = True
-            m_left[rows] -= cost[items]
-            pool_hours[rows] -= h[items]
-            for k in range(slot_c.shape[1]):
-                per_comp[rows, slot_c[items, k]] += slot_e[items, k] > 0
-            group_hours[rows, group[items]] += h[items]
-            remaining[rows] = np.maximum(remaining[rows] - eff[items], 0.0)
-            out_rows.append(rows)
-            out_items.append(items)
-            out_phase.append(np.full(len(rows), phase, dtype=object))
-            out_value.append(value[found, items])
-            return rows
+            took, slot = a[found], best[found]
+            if not len(took):
+                return took
+            items = idx[took, slot]
+            pool_hours[took] -= h[took, slot]
+            take(took, slot, items)
+            out.append(
+                (
+                    rows[took],
+                    items,
+                    np.full(len(took), stage),
+                    np.full(len(took), PHASES.index(phase)),
+                    value[found, slot],
+                )
+            )
+            return took
 
         # 1. critical gaps, only up to their required level
         crit_hours = h_total.copy()
         active = np.flatnonzero((remaining * critical_w).sum(axis=1) > 0)
+        stage = 0
         while len(active):
             active = step(
-                lambda a: need_value(critical_w, a), crit_hours, "critical", active
+                lambda a: need_value(critical_w, a),
+                crit_hours,
+                stage,
+                "critical",
+                active,
             )
+            stage += 1
         left = crit_hours
-        # 2. and 3.: the rest split between strengths and needs + track core
+        # 2. and 3.: the rest split between strengths and needs + track core;
+        # stages from 2**20 on so they sort after every block's critical ones
         s_hours = left * self.strength_focus
         n_hours = left - s_hours
         active_s = np.flatnonzero(strength.sum(axis=1) > 0)
-        active_n = rows_all
+        active_n = np.arange(n)
+        stage = 1 << 20
         while len(active_s) or len(active_n):
             if len(active_s):
                 active_s = step(
-                    lambda a: strength_value[a], s_hours, "strength", active_s
+                    lambda a: strength_value[a], s_hours, stage, "strength", active_s
                 )
             if len(active_n):
                 active_n = step(
-                    lambda a: need_value(need_w, a) + track_value[a],
+                    need_track_value,
                     n_hours,
+                    stage + 1,
                     "need",
                     active_n,
                 )
-        records = (
-            np.concatenate(out_rows) + start if out_rows else np.zeros(0, np.int64),
-            np.concatenate(out_items) if out_items else np.zeros(0, np.int64),
-            np.concatenate(out_phase) if out_phase else np.zeros(0, object),
-            np.concatenate(out_value) if out_value else np.zeros(0),
-        )
-        return self._records(records, state, start, stop, people, remaining, ok)
+            stage += 2
+        if not out:
+            empty = np.zeros(0, np.int64)
+            return (empty, empty, empty, empty, np.zeros(0)), remaining
+        return tuple(np.concatenate(x) for x in zip(*out, strict=True)), remaining
 
     def _records(self, records, state, start, stop, people, remaining, ok):
         items = self.items_
@@ -488,48 +677,52 @@ class PathRecommender(BaseEstimator):
         contrib_s = eff[j] * state["strength"][rows]
         contrib_n = eff[j] * (state["need_gap"][rows] > 0)
         contrib_t = eff[j] * state["track_weight"][rows]
+        # purpose codes index PURPOSES
         purpose = np.where(
-            phase == "strength",
-            "leverage_strength",
+            phase == PHASES.index("strength"),
+            0,
             np.where(
-                (phase == "critical") | (contrib_n.max(axis=1, initial=0) > 0),
-                "develop_need",
-                "track_core",
+                (phase == PHASES.index("critical"))
+                | (contrib_n.max(axis=1, initial=0) > 0),
+                1,
+                2,
             ),
         )
-        comp = np.where(
-            purpose == "leverage_strength",
-            np.argmax(contrib_s, axis=1),
-            np.where(
-                purpose == "develop_need",
+        comp = np.choose(
+            purpose,
+            [
+                np.argmax(contrib_s, axis=1),
                 np.argmax(contrib_n, axis=1),
                 np.argmax(contrib_t, axis=1),
-            ),
+            ],
         )
         # an item chosen for no weighted competency is listed under its main one
         comp = np.where(eff[j, comp] <= 0, self.primary_[j], comp)
+
+        def text(values, codes):
+            return pd.Index(values, dtype="str").take(codes)
+
         selected = pd.DataFrame(
             {
-                "employee_id": people.to_numpy()[rows],
-                "item_id": items["item_id"].to_numpy()[j],
-                "title": items["title"].to_numpy()[j],
-                "kind": items["kind"].to_numpy()[j],
-                "group": items["group"].to_numpy()[j],
-                "level": items["level"].to_numpy()[j],
-                "purpose": purpose,
-                "competency_id": self.competencies_.to_numpy()[comp],
+                "employee_id": text(people, rows),
+                "item_id": text(items["item_id"], j),
+                "title": text(items["title"], j),
+                "kind": text(items["kind"], j),
+                "group": text(items["group"], j),
+                "level": text(items["level"], j),
+                "purpose": text(PURPOSES, purpose),
+                "competency_id": text(self.competencies_, comp),
                 "hours": items["hours"].to_numpy()[j],
                 "cost": items["cost"].to_numpy()[j],
                 "benefit": benefit.astype(float),
-                "phase": phase,
-                "prerequisites": items["prerequisites"].to_numpy()[j],
+                "phase": text(PHASES, phase),
+                "prerequisites": text(items["prerequisites"], j),
+                "priority": benefit
+                + np.where(phase == PHASES.index("critical"), 1e3, 0),
             }
         )
-        selected["priority"] = selected["benefit"] + np.where(
-            phase == "critical", 1e3, 0
-        )
         unmet = self._unmet(state, start, stop, people, remaining, ok)
-        return selected.astype({"employee_id": "str", "item_id": "str"}), unmet
+        return selected, unmet
 
     def _unmet(self, state, start, stop, people, remaining, ok):
         """Critical and important needs no selected item served, with why."""
@@ -580,26 +773,49 @@ class PathRecommender(BaseEstimator):
         ).astype({"employee_id": "str", "competency_id": "str", "importance": "str"})
 
 
-def _prerequisite_pairs(items: pd.DataFrame):
-    """Items with prerequisites, where each one's run starts, and the runs.
+def _prerequisite_matrix(items: pd.DataFrame):
+    """Each item's prerequisites as item positions, padded with -1.
 
-    Returns ``(items_with, starts, prerequisite)``: the prerequisites of
-    ``items_with[i]`` are ``prerequisite[starts[i]:starts[i + 1]]``; None
-    when no item has any.
+    Returns an array of shape (n_items, width), or None when no item has a
+    prerequisite in the catalog.
     """
     pre = items["prerequisites"].fillna("").astype(str)
     ids = pd.Index(items["item_id"])
-    with_, starts, ks = [], [], []
-    for j, text in enumerate(pre):
-        k = ids.get_indexer(text.split(";")) if text else np.zeros(0, dtype=int)
-        k = k[k >= 0]
-        if len(k):
-            with_.append(j)
-            starts.append(len(ks))
-            ks.extend(k.tolist())
-    if not with_:
+    found = [ids.get_indexer(text.split(";")) if text else np.zeros(0) for text in pre]
+    found = [k[k >= 0] for k in found]
+    width = max((len(k) for k in found), default=0)
+    if not width:
         return None
-    return np.asarray(with_), np.asarray(starts), np.asarray(ks)
+    out = np.full((len(items), width), -1, dtype=np.int64)
+    for j, k in enumerate(found):
+        out[j, : len(k)] = k
+    return out
+
+
+def _positions(index: pd.Index, values) -> np.ndarray:
+    """Positions of ``values`` in ``index`` (-1 when absent).
+
+    Hashes each distinct value once: much faster than
+    ``index.get_indexer(values)`` when values repeat (people × competencies).
+    """
+    codes, uniques = pd.factorize(pd.Series(values).astype(str))
+    found = index.get_indexer(uniques)
+    return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
+
+
+def _blocks(counts, cells):
+    """Cut people sorted by candidate count into blocks of about ``cells``.
+
+    Yields slices; a block's width is its last (largest) count, and it holds
+    as many people as keep people × width within ``cells`` (at least one).
+    """
+    start = 0
+    while start < len(counts):
+        width = np.maximum(counts[start:], 1)
+        size = np.arange(1, len(width) + 1) * width
+        stop = start + max(int(np.searchsorted(size, cells, side="right")), 1)
+        yield slice(start, stop)
+        start = stop
 
 
 def _slots(effects: np.ndarray):
@@ -618,8 +834,8 @@ def _person_state(rec, people, profiles, tracks, employees, track_content, role_
     """Per-person arrays aligned with ``people`` and ``rec.competencies_``."""
     comps = rec.competencies_
     n_p, n_c = len(people), len(comps)
-    p = people.get_indexer(profiles["employee_id"].astype(str))
-    c = comps.get_indexer(profiles["competency_id"].astype(str))
+    p = _positions(people, profiles["employee_id"])
+    c = _positions(comps, profiles["competency_id"])
     keep = (p >= 0) & (c >= 0)
     p, c = p[keep], c[keep]
     prof = profiles[keep]
@@ -655,11 +871,10 @@ def _person_state(rec, people, profiles, tracks, employees, track_content, role_
             good = cc >= 0
             track_weight[np.ix_(rows, cc[good])] = content["weight"].to_numpy()[good]
 
-    emp = (
-        employees.drop_duplicates("employee_id")
-        .set_index(employees.drop_duplicates("employee_id")["employee_id"].astype(str))
-        .reindex(people)
-    )
+    ids = employees["employee_id"].astype(str)
+    first = ~ids.duplicated().to_numpy()
+    columns = ["language", "modality_preference", "learning_hours_per_month", "budget"]
+    emp = employees.loc[first, columns].set_index(ids[first]).reindex(people)
     senior = np.zeros(n_p, dtype=bool)
     if role_levels is not None:
         senior = role_levels.reindex(people).isin(_SENIOR).to_numpy()
