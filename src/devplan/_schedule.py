@@ -10,8 +10,10 @@ and ``unscheduled``; ``plans`` → manager actions and the year-ahead
 manager.
 
 Every step works on all employees at once; the only Python loops run over
-"the k-th item of every plan" (as many turns as the longest plan has items)
-and, when writing calendars, over events and files.
+"the k-th item of every plan" (as many turns as the longest plan has items),
+over the follow-up dates (the same for everyone, at most eight) and, when
+writing calendars, over events and files. Texts are built as Arrow columns,
+formatting each distinct date, number or label once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -203,7 +205,8 @@ def _managers(employees: pd.DataFrame, ids: pd.Series) -> pd.Series:
     """Line manager of each id in ``ids``; missing (NA) when there is none."""
     if "manager_id" not in employees.columns:
         return pd.Series(pd.NA, index=range(len(ids)), dtype="str")
-    table = employees.drop_duplicates("employee_id").set_index("employee_id")
+    table = employees[["employee_id", "manager_id"]].drop_duplicates("employee_id")
+    table = table.set_index("employee_id")
     manager = table["manager_id"].astype("str")
     manager = manager.where(manager.str.strip() != "")
     return ids.astype("str").map(manager).astype("str").reset_index(drop=True)
@@ -219,31 +222,98 @@ def _number(values: object) -> pd.Series:
     return rounded.astype("str").str.removesuffix(".0")
 
 
-def _first_per(keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``mask`` kept only on its first row per key (``keys`` sorted)."""
-    rows = np.flatnonzero(mask)
-    first = np.r_[True, keys[rows][1:] != keys[rows][:-1]] if len(rows) else rows
-    out = np.zeros(len(keys), dtype=bool)
-    out[rows[first.astype(bool)]] = True
-    return out
+#: Text columns are built as Arrow ``large_string`` arrays (no 2 GB limit).
+_TEXT = pa.large_string()
 
 
-def _group_join(keys: object, values: object, sep: str = "; ") -> pd.Series:
-    """Join ``values`` per key, in order; ``keys`` must be sorted.
+def _arrow(values: object) -> pa.Array:
+    """Text as one Arrow ``large_string`` array (missing values as nulls)."""
+    array = pa.array(pd.Series(values).astype("str"))
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(_TEXT)
 
-    Done by Arrow in one pass (no Python call per group). Returns a ``str``
-    Series indexed by the distinct keys.
+
+def _text(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """An Arrow text array as a ``str`` Series (nulls as missing values)."""
+    return pd.Series(pd.arrays.ArrowStringArray(values.cast(_TEXT))).astype("str")
+
+
+def _cat(*parts: str | pa.Array) -> pa.Array:
+    """Texts and literals joined element-wise; null where any part is null."""
+    args = [pa.scalar(part, _TEXT) if isinstance(part, str) else part for part in parts]
+    return pc.binary_join_element_wise(*args, pa.scalar("", _TEXT))
+
+
+def _part(prefix: str, text: pa.Array) -> pa.Array:
+    """``prefix + text + "."``; empty where ``text`` is missing."""
+    return pc.fill_null(_cat(prefix, text, "."), pa.scalar("", _TEXT))
+
+
+def _each_distinct(
+    keys: np.ndarray, make: Callable[[np.ndarray], pa.Array]
+) -> pa.Array:
+    """``make(rows)`` run on one row per distinct key, spread to all rows.
+
+    ``make`` gets the positions of one row per distinct value of ``keys``
+    (rows with equal keys must have equal texts) and returns their texts;
+    formatting (dates, numbers, words) then costs one call per distinct
+    value instead of one per row.
     """
-    keys = np.asarray(keys)
-    if len(keys) == 0:
-        return pd.Series([], dtype="str")
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    offsets = pa.array(np.append(starts, len(keys)).astype(np.int32))
-    strings = pa.array(pd.Series(values).astype("str")).cast(pa.string())
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, strings), sep)
-    return pd.Series(pd.arrays.ArrowStringArray(joined), index=keys[starts]).astype(
-        "str"
+    codes, distinct = pd.factorize(keys)
+    one = np.zeros(len(distinct), dtype=np.int64)
+    one[codes] = np.arange(len(codes))  # some row of each distinct key
+    return make(one).take(codes)
+
+
+def _number_text(values: object) -> pa.Array:
+    """:func:`_number` as Arrow text, formatting each distinct value once."""
+    values = np.ascontiguousarray(values, dtype="float64")
+    # Keyed by the bits, so that 0.0 and -0.0 keep their own text.
+    return _each_distinct(
+        values.view(np.int64), lambda rows: _arrow(_number(values[rows]))
     )
+
+
+def _iso_text(days: np.ndarray) -> pa.Array:
+    """:func:`_iso` as Arrow text, formatting each distinct date once."""
+    days = np.ascontiguousarray(days, dtype="datetime64[D]")
+    return _each_distinct(days.view(np.int64), lambda rows: _arrow(_iso(days[rows])))
+
+
+def _label_text(ids: pd.Series, names: Mapping[str, str] | None) -> pa.Array:
+    """:func:`_label` as Arrow text, looking each distinct id up once."""
+    codes, distinct = pd.factorize(ids.astype("str"), use_na_sentinel=False)
+    return _arrow(_label(pd.Series(distinct), names)).take(codes)
+
+
+def _join_groups(
+    group: np.ndarray, values: pa.Array, n_groups: int, sep: str
+) -> pa.Array:
+    """``values`` joined with ``sep`` per group ``0 .. n_groups - 1``.
+
+    ``group`` must be sorted; a group without values gives a null. Done by
+    Arrow in one pass (no Python call per group).
+    """
+    counts = np.bincount(group, minlength=n_groups)
+    offsets = np.zeros(n_groups + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    lists = pa.ListArray.from_arrays(
+        pa.array(offsets), values, mask=pa.array(counts == 0)
+    )
+    return pc.binary_join(lists, pa.scalar(sep, _TEXT))
+
+
+def _take_from(arrays: list[pa.Array], rows: np.ndarray) -> pa.ChunkedArray:
+    """``rows`` of the text arrays laid end to end (not copied into one first)."""
+    return pa.chunked_array(arrays, type=_TEXT).take(rows)
+
+
+def _group_starts(keys: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal ``keys`` starts."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
 
 
 # --------------------------------------------------------------------------- #
@@ -271,7 +341,9 @@ def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
             f"of {list(ITEM_KINDS)}."
         )
     sel["kind"] = kind
-    derived = kind.map(KIND_GROUP).astype("str")
+    codes, kinds = pd.factorize(kind)
+    derived = pd.Series(kinds).map(KIND_GROUP).astype("str")
+    derived = derived.take(codes).reset_index(drop=True)
     if "group" in sel.columns:
         sel["group"] = sel["group"].astype("str").fillna(derived)
     else:
@@ -334,22 +406,27 @@ def _capacities(employees: pd.DataFrame, emp_ids: pd.Index) -> np.ndarray:
 
 def _prerequisite_edges(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(prerequisite row, dependent row) pairs within each person's selection."""
-    listed = sel["prerequisites"].str.split(";").explode()
+    # Most items have no prerequisites: split only the non-empty lists.
+    listed = sel["prerequisites"]
+    listed = listed[(listed != "").to_numpy()].str.split(";").explode()
     listed = listed.dropna().astype("str").str.strip()
     listed = listed[listed != ""]
     rows = listed.index.to_numpy(dtype=np.int64)
+    employee = sel["employee_id"]
     wanted = pd.DataFrame(
         {
-            "employee_id": sel["employee_id"].to_numpy()[rows],
+            "employee_id": employee.iloc[rows].to_numpy(),
             "item_id": listed.to_numpy(),
             "dst": rows,
         }
     )
+    # Candidates: the items of the people who list prerequisites.
+    mine = np.flatnonzero(employee.isin(wanted["employee_id"]).to_numpy())
     key = pd.DataFrame(
         {
-            "employee_id": sel["employee_id"],
-            "item_id": sel["item_id"],
-            "src": np.arange(len(sel)),
+            "employee_id": employee.iloc[mine].to_numpy(),
+            "item_id": sel["item_id"].iloc[mine].to_numpy(),
+            "src": mine,
         }
     )
     pairs = wanted.merge(key, on=["employee_id", "item_id"])
@@ -357,20 +434,30 @@ def _prerequisite_edges(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return pairs["src"].to_numpy(np.int64), pairs["dst"].to_numpy(np.int64)
 
 
-def _group_edges(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(earlier row, later row): education → exposure → experience per competency."""
-    rank = sel["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
-    key = pd.DataFrame(
-        {
-            "employee_id": sel["employee_id"],
-            "competency_id": sel["competency_id"],
-            "rank": rank.to_numpy(np.int64),
-            "row": np.arange(len(sel)),
-        }
-    )
-    pairs = key.merge(key, on=["employee_id", "competency_id"], suffixes=("_a", "_b"))
-    pairs = pairs[pairs["rank_a"] < pairs["rank_b"]]
-    return pairs["row_a"].to_numpy(np.int64), pairs["row_b"].to_numpy(np.int64)
+def _group_edges(sel: pd.DataFrame, emp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(earlier row, later row): education → exposure → experience per competency.
+
+    ``emp`` is the person code of each row; the pairs come in no set order.
+    """
+    codes, groups = pd.factorize(sel["group"])
+    rank = np.array([GROUP_ORDER.index(g) for g in groups], dtype=np.int64)[codes]
+    competency = pd.factorize(sel["competency_id"])[0].astype(np.int64)
+    key = emp * (competency.max(initial=0) + 1) + competency
+    # Every pair of rows with the same key: row ``a`` meets each row of its run.
+    rows = np.argsort(key, kind="stable")
+    starts = _group_starts(key[rows])
+    size = np.diff(np.append(starts, len(rows)))
+    run_start = np.repeat(starts, size)
+    n_pairs = np.repeat(size, size)
+    a = np.repeat(rows, n_pairs)
+    first_pair = np.cumsum(n_pairs) - n_pairs
+    b = rows[
+        np.repeat(run_start, n_pairs)
+        + np.arange(len(a))
+        - np.repeat(first_pair, n_pairs)
+    ]
+    keep = rank[a] < rank[b]
+    return a[keep], b[keep]
 
 
 def _best(
@@ -544,19 +631,18 @@ def schedule(
     _check_positive(heavy_hours, "heavy_hours")
     sel = _prepare_selected(selected)
     n = len(sel)
-    emp, emp_ids = pd.factorize(sel["employee_id"])
+    # Person codes in employee_id order (the order of the plans).
+    emp, emp_ids = pd.factorize(sel["employee_id"], sort=True)
     emp = emp.astype(np.int64)
     n_emp = len(emp_ids)
     capacity = _capacities(employees, pd.Index(emp_ids))
 
     # Preference rank: priority (higher first, missing last), then item_id.
-    ranked = sel.assign(_neg=-sel["priority"]).sort_values(
-        ["_neg", "item_id"], kind="stable", na_position="last"
-    )
+    item_rank = pd.factorize(sel["item_id"], sort=True)[0]
     pref = np.empty(n, dtype=np.int64)
-    pref[ranked.index.to_numpy()] = np.arange(n)
+    pref[np.lexsort((item_rank, -sel["priority"].to_numpy()))] = np.arange(n)
     prereq = _prerequisite_edges(sel)
-    pos = _order(emp, pref, n_emp, prereq, _group_edges(sel))
+    pos = _order(emp, pref, n_emp, prereq, _group_edges(sel, emp))
 
     # Day grid of the horizon, in exact month ticks.
     end = _horizon_end(start, horizon_months)
@@ -581,7 +667,7 @@ def schedule(
     turn_rows = turn_rows[pos[turn_rows] >= 0]
     bounds = np.searchsorted(pos[turn_rows], np.arange(pos.max(initial=-1) + 2))
     # Prerequisite edges sorted by the blocker's item id, for a stable reason.
-    edge_order = np.lexsort((sel["item_id"].to_numpy()[src_p].astype(str), dst_p))
+    edge_order = np.lexsort((sel["item_id"].iloc[src_p].to_numpy().astype(str), dst_p))
     src_p, dst_p = src_p[edge_order], dst_p[edge_order]
     for k in range(len(bounds) - 1):
         rows = turn_rows[bounds[k] : bounds[k + 1]]
@@ -607,26 +693,34 @@ def schedule(
             capacity[who[~fits]] * (ticks[-1] - begin[~fits]) / TICKS_PER_MONTH
         )
 
-    return _plans_frame(sel, status, first, last, start), _unscheduled_frame(
+    return _plans_frame(sel, emp, status, first, last, start), _unscheduled_frame(
         sel, status, pos, pref, blocker, left, capacity[emp], horizon_months
     )
 
 
 def _plans_frame(
     sel: pd.DataFrame,
+    emp: np.ndarray,
     status: np.ndarray,
     first: np.ndarray,
     last: np.ndarray,
     start: np.datetime64,
 ) -> pd.DataFrame:
+    """Placed rows ordered by employee_id (``emp``: codes in that order), start."""
     done = np.flatnonzero(status == 1)
-    part = sel.iloc[done].reset_index(drop=True)
+    done = done[np.lexsort((first[done], emp[done]))]
+    columns = [c for c in PLAN_COLUMNS if c in sel.columns]
+    part = sel[columns].iloc[done].reset_index(drop=True)
     start_on = start + first[done].astype("timedelta64[D]")
     end_on = start + last[done].astype("timedelta64[D]")
+    # Steps count 1, 2, ... within each person.
+    person, at = emp[done], np.arange(len(done))
+    begins = np.r_[True, person[1:] != person[:-1]][: len(done)]
+    step = at - np.maximum.accumulate(np.where(begins, at, 0))
     plans = pd.DataFrame(
         {
             "employee_id": part["employee_id"].astype("str"),
-            "step": np.zeros(len(done), dtype=np.int64),
+            "step": step.astype(np.int64) + 1,
             "item_id": part["item_id"].astype("str"),
             "purpose": part["purpose"].astype("str"),
             "competency_id": part["competency_id"].astype("str"),
@@ -641,9 +735,7 @@ def _plans_frame(
             "month": _month_index(start_on, start).astype(np.int64),
         }
     )
-    plans = plans.sort_values(["employee_id", "start_on"], kind="stable")
-    plans["step"] = plans.groupby("employee_id").cumcount().to_numpy(np.int64) + 1
-    return plans.reset_index(drop=True)[list(PLAN_COLUMNS)]
+    return plans[list(PLAN_COLUMNS)]
 
 
 def _unscheduled_frame(
@@ -657,7 +749,7 @@ def _unscheduled_frame(
     horizon_months: int,
 ) -> pd.DataFrame:
     rows = np.flatnonzero(status > 1)
-    item_ids = sel["item_id"].to_numpy()
+    item_ids = sel["item_id"]
     no_room = (
         f"does not fit in the {horizon_months}-month horizon at "
         + _number(capacity[rows])
@@ -668,7 +760,7 @@ def _unscheduled_frame(
         + " h of capacity left after earlier items)"
     )
     blocked = "prerequisite " + pd.Series(
-        item_ids[np.maximum(blocker[rows], 0)], dtype="str"
+        item_ids.iloc[np.maximum(blocker[rows], 0)].to_numpy(), dtype="str"
     )
     reasons = np.select(
         [status[rows] == 2, status[rows] == 3],
@@ -677,8 +769,8 @@ def _unscheduled_frame(
     )
     out = pd.DataFrame(
         {
-            "employee_id": sel["employee_id"].to_numpy()[rows],
-            "item_id": item_ids[rows],
+            "employee_id": sel["employee_id"].iloc[rows].to_numpy(),
+            "item_id": item_ids.iloc[rows].to_numpy(),
             "reason": reasons,
             "_pos": np.where(pos[rows] < 0, len(sel) + pref[rows], pos[rows]),
         }
@@ -694,30 +786,75 @@ def _unscheduled_frame(
 _PLAN_NEEDS = ("employee_id", "step", "item_id", "competency_id", "start_on", "end_on")
 
 
-def _plan_frame(plans: pd.DataFrame) -> pd.DataFrame:
+#: Columns of ``plans`` that manager actions and follow-ups read.
+_PLAN_USES = (*_PLAN_NEEDS, "title", "kind", "hours")
+
+
+def _ranks(values: pd.Series) -> np.ndarray:
+    """Sort rank of each value (equal values share one); missing values last."""
+    codes, distinct = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(distinct), codes).astype(np.int64)
+
+
+def _take(texts: pa.Array, rows: np.ndarray) -> pa.Array:
+    """``texts`` at ``rows``; null where a row is -1."""
+    return texts.take(pa.array(rows, mask=rows < 0))
+
+
+def _what(title: pd.Series, kind: pd.Series) -> pa.Array:
+    """``"title (kind in words)"`` per row, formatted once per distinct pair."""
+    title, kind = title.astype("str"), kind.astype("str")
+    t = pd.factorize(title, use_na_sentinel=False)[0].astype(np.int64)
+    k = pd.factorize(kind, use_na_sentinel=False)[0].astype(np.int64)
+
+    def make(rows: np.ndarray) -> pa.Array:
+        return _arrow(title.iloc[rows] + " (" + _words(kind.iloc[rows]) + ")")
+
+    return _each_distinct(t * (k.max(initial=0) + 1) + k, make)
+
+
+def _plan_frame(plans: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pa.Array]:
+    """Plan rows in ``employee_id, step`` order, their person and their words.
+
+    Returns the rows (ids as ``str``; ``title``, ``kind`` and ``hours``
+    filled in when missing), the person of each row (0, 1, ... in
+    ``employee_id`` order, so each person's rows are one run) and each
+    item in words: ``"title (kind)"``.
+    """
     _check_columns(plans, "plans", _PLAN_NEEDS)
-    p = plans.sort_values(["employee_id", "step"], kind="stable").reset_index(drop=True)
+    p = plans[[c for c in _PLAN_USES if c in plans.columns]]
     p = p.assign(
         employee_id=p["employee_id"].astype("str"),
         item_id=p["item_id"].astype("str"),
         competency_id=p["competency_id"].astype("str"),
     )
+    person = _ranks(p["employee_id"])
+    order = np.lexsort((_ranks(p["step"]), person))
+    if (order != np.arange(len(order))).any():
+        p, person = p.iloc[order], person[order]
+    p = p.reset_index(drop=True)
     if "title" not in p.columns:
         p["title"] = p["item_id"]
     if "kind" not in p.columns:
         p["kind"] = "item"
     if "hours" not in p.columns:
         p["hours"] = np.nan
-    p["what"] = p["title"].astype("str") + " (" + _words(p["kind"]) + ")"
-    return p
+    return p, person, _what(p["title"], p["kind"])
 
 
-def _competency_lists(p: pd.DataFrame, names: Mapping[str, str] | None) -> pd.Series:
-    """Per employee, the plan's competencies in order of first appearance."""
-    first = p.drop_duplicates(["employee_id", "competency_id"])
-    first = first.sort_values(["employee_id", "step"], kind="stable")
-    label = _label(first["competency_id"], names)
-    return _group_join(first["employee_id"].to_numpy(), label, ", ")
+def _competency_lists(
+    p: pd.DataFrame, person: np.ndarray, names: Mapping[str, str] | None
+) -> pa.Array:
+    """Per person, the plan's competencies in order of first appearance."""
+    competency = pd.factorize(p["competency_id"], use_na_sentinel=False)[0]
+    key = person * (competency.max(initial=0) + 1) + competency
+    first = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
+    label = _label_text(p["competency_id"].iloc[first], names)
+    return _join_groups(person[first], label, _n_people(person), ", ")
+
+
+def _n_people(person: np.ndarray) -> int:
+    return int(person[-1]) + 1 if len(person) else 0
 
 
 def manager_actions(
@@ -795,93 +932,112 @@ def manager_actions(
     major = _check_positive(major_hours, "major_hours")
     _check_columns(employees, "employees", ("employee_id",))
     latest = _horizon_end(start, horizon_months) - np.timedelta64(1, "D")
-    p = _plan_frame(plans)
-    comps = _competency_lists(p, competency_names)
+    p, person, what = _plan_frame(plans)
+    lead = _group_starts(person)  # first item of each person
+    employee = _arrow(p["employee_id"])
+    label = _label_text(p["competency_id"], competency_names)
+    start_on, end_on = _days(p["start_on"]), _days(p["end_on"])
 
     # Kick-off: one per plan, a week before the start.
-    lead = p.drop_duplicates("employee_id").reset_index(drop=True)
     kick_date = _working_day(np.full(len(lead), start - np.timedelta64(7, "D")), latest)
-    kickoff = pd.DataFrame(
-        {
-            "employee_id": lead["employee_id"],
-            "date": kick_date,
-            "action": "kickoff",
-            "competency_id": pd.Series(pd.NA, index=lead.index, dtype="str"),
-            "item_id": lead["item_id"],
-            "description": "Before the plan starts, brief "
-            + lead["employee_id"]
-            + " on why it focuses on "
-            + comps.reindex(lead["employee_id"]).to_numpy()
-            + ", agree when and how they will apply it in their work, and make "
-            "room in their agenda; first item: "
-            + lead["what"]
-            + " from "
-            + _iso(_days(lead["start_on"]))
-            + ".",
-        }
+    kick_text = _cat(
+        "Before the plan starts, brief ",
+        employee.take(lead),
+        " on why it focuses on ",
+        _competency_lists(p, person, competency_names),
+        ", agree when and how they will apply it in their work, and make "
+        "room in their agenda; first item: ",
+        what.take(lead),
+        " from ",
+        _iso_text(start_on[lead]),
+        ".",
     )
 
     # Debrief: after every major item.
-    big = p[p["hours"].astype("float64") >= major].reset_index(drop=True)
-    after = np.minimum(_days(big["end_on"]) + np.timedelta64(7, "D"), latest)
-    debrief = pd.DataFrame(
-        {
-            "employee_id": big["employee_id"],
-            "date": _working_day(after, latest),
-            "action": "debrief",
-            "competency_id": big["competency_id"],
-            "item_id": big["item_id"],
-            "description": "Debrief "
-            + big["employee_id"]
-            + " after "
-            + big["what"]
-            + ": what did they learn about "
-            + _label(big["competency_id"], competency_names)
-            + ", what will they apply in the coming month, and what support do "
-            "they need from you?",
-        }
+    big = np.flatnonzero((p["hours"].astype("float64") >= major).to_numpy())
+    after = np.minimum(end_on[big] + np.timedelta64(7, "D"), latest)
+    debrief_date = _working_day(after, latest)
+    debrief_text = _cat(
+        "Debrief ",
+        employee.take(big),
+        " after ",
+        what.take(big),
+        ": what did they learn about ",
+        label.take(big),
+        ", what will they apply in the coming month, and what support do "
+        "they need from you?",
     )
 
     # On-the-job coaching: one per plan competency, mid-way through its items.
-    span = (
-        p.assign(_start=_days(p["start_on"]), _end=_days(p["end_on"]))
-        .groupby(["employee_id", "competency_id"], sort=True)
-        .agg(
-            first_start=("_start", "min"),
-            last_end=("_end", "max"),
-            item_id=("item_id", "last"),
-            what=("what", "first"),
-        )
-        .reset_index()
+    # Runs of rows per person and competency (in id order); rows with a
+    # missing id have none. Dates, item_id and what skip missing values.
+    competency = _ranks(p["competency_id"])
+    rows = np.flatnonzero(
+        p["employee_id"].notna().to_numpy() & p["competency_id"].notna().to_numpy()
     )
-    first_start = _days(span["first_start"])
-    length = (_days(span["last_end"]) - first_start).astype(np.int64)
+    rows = rows[np.lexsort((competency[rows], person[rows]))]
+    runs = _group_starts(
+        person[rows] * (competency.max(initial=0) + 1) + competency[rows]
+    )
+    never = np.iinfo(np.int64).max
+    begin = start_on[rows].view(np.int64)
+    begin = np.minimum.reduceat(
+        np.where(begin == np.iinfo(np.int64).min, never, begin), runs
+    )
+    first_start = np.where(begin == never, np.iinfo(np.int64).min, begin)
+    first_start = first_start.view("datetime64[D]")
+    last_end = np.maximum.reduceat(end_on[rows].view(np.int64), runs).view(
+        "datetime64[D]"
+    )
+    has_item = p["item_id"].notna().to_numpy()[rows]
+    coach_item = np.maximum.reduceat(np.where(has_item, rows, -1), runs)
+    has_what = pc.is_valid(what).to_numpy(zero_copy_only=False)[rows]
+    coach_what = np.minimum.reduceat(np.where(has_what, rows, never), runs)
+    coach_what = np.where(coach_what == never, -1, coach_what)
+    length = (last_end - first_start).astype(np.int64)
     middle = first_start + (length // 2).astype("timedelta64[D]")
-    coaching = pd.DataFrame(
-        {
-            "employee_id": span["employee_id"],
-            "date": _working_day(middle, latest),
-            "action": "on_the_job_coaching",
-            "competency_id": span["competency_id"],
-            "item_id": span["item_id"],
-            "description": "Give "
-            + span["employee_id"]
-            + " a real task this month that calls for "
-            + _label(span["competency_id"], competency_names)
-            + " (building on "
-            + span["what"]
-            + "), watch how they handle it and review it together within a week.",
-        }
+    coach_date = _working_day(middle, latest)
+    coach_row = rows[runs]
+    coach_text = _cat(
+        "Give ",
+        employee.take(coach_row),
+        " a real task this month that calls for ",
+        label.take(coach_row),
+        " (building on ",
+        _take(what, coach_what),
+        "), watch how they handle it and review it together within a week.",
     )
 
-    out = pd.concat([kickoff, debrief, coaching], ignore_index=True)
-    out["date"] = _days(out["date"]).astype("datetime64[s]")
-    out["manager_id"] = _managers(employees, out["employee_id"])
-    out["_action"] = out["action"].map({a: i for i, a in enumerate(ACTIONS)})
-    out = out.sort_values(["employee_id", "date", "_action", "item_id"], kind="stable")
-    out = out.reset_index(drop=True)[list(ACTION_COLUMNS)]
-    strings = [c for c in ACTION_COLUMNS if c != "date"]
-    return out.astype(dict.fromkeys(strings, "str"))
+    # Ordered by employee_id, date, action, item_id (then kick-offs, debriefs,
+    # coaching); every id is taken from its row of ``p``.
+    sizes = [len(lead), len(big), len(runs)]
+    who = np.concatenate([person[lead], person[big], person[coach_row]])
+    date = np.concatenate([kick_date, debrief_date, coach_date]).astype("datetime64[D]")
+    parts = ("kickoff", "debrief", "on_the_job_coaching")
+    action = np.repeat([ACTIONS.index(a) for a in parts], sizes)
+    item_row = np.concatenate([lead, big, coach_item])
+    competency_row = np.concatenate([np.full(len(lead), -1), big, coach_row])
+    day_key = np.where(np.isnat(date), never, date.view(np.int64))
+    item_rank = _ranks(p["item_id"])  # a missing coaching item ranks as missing
+    item_key = np.append(item_rank, p["item_id"].nunique())[item_row]
+    order = np.lexsort((item_key, action, day_key, who))
+    managers = _arrow(_managers(employees, p["employee_id"].iloc[lead]))
+    out = pd.DataFrame(
+        {
+            "employee_id": _text(employee.take(lead[who[order]])),
+            "manager_id": _text(managers.take(who[order])),
+            "date": date[order].astype("datetime64[s]"),
+            "action": _text(pa.array(ACTIONS, _TEXT).take(action[order])),
+            "competency_id": _text(
+                _take(_arrow(p["competency_id"]), competency_row[order])
+            ),
+            "item_id": _text(_take(_arrow(p["item_id"]), item_row[order])),
+            "description": _text(
+                _take_from([kick_text, debrief_text, coach_text], order)
+            ),
+        }
+    )
+    return out[list(ACTION_COLUMNS)]
 
 
 # --------------------------------------------------------------------------- #
@@ -1004,110 +1160,130 @@ def followups(
     start = _as_day(start_date, "start_date")
     horizon_months = _check_months(horizon_months)
     _check_columns(employees, "employees", ("employee_id",))
-    p = _plan_frame(plans)
-    schedule_, _ = _followup_dates(start, horizon_months)
-    people = pd.Series(np.sort(p["employee_id"].unique()), dtype="str")
-    n_events = len(schedule_)
-    ev = pd.DataFrame(
+    p, person, what = _plan_frame(plans)
+    n_people, n_items = _n_people(person), len(p)
+    lead = _group_starts(person)  # first item of each person
+
+    # Everyone has the same follow-up dates: order them once.
+    slots, _ = _followup_dates(start, horizon_months)
+    day = _next_weekday(_days(slots["planned"]))
+    order = np.lexsort((slots["event"].to_numpy(), day))
+    slots, day = slots.iloc[order].reset_index(drop=True), day[order]
+    previous = np.append(start - np.timedelta64(1, "D"), day[:-1])
+    n_slots = len(slots)
+
+    # Every follow-up (rows) × every item (columns): due since the previous
+    # follow-up, under way, not started yet.
+    start_on, end_on = _days(p["start_on"]), _days(p["end_on"])
+    on = day[:, None]
+    ended = end_on <= on
+    due = (end_on > previous[:, None]) & ended
+    busy = (start_on <= on) & (end_on > on)
+    upcoming = start_on > on
+    done = (
+        np.add.reduceat(ended, lead, axis=1, dtype=np.int64)
+        if n_items
+        else np.zeros((n_slots, 0), dtype=np.int64)
+    )
+
+    def per_event(mask: np.ndarray, texts: pa.Array, first: bool = False) -> pa.Array:
+        """Texts of the items in ``mask``, joined per slot × person.
+
+        Slot-major: slot 0 for every person, then slot 1, ...; ``first``
+        keeps only the first item of each.
+        """
+        cells = np.flatnonzero(mask)
+        slot, item = np.divmod(cells, max(n_items, 1))
+        event = slot * n_people + person[item]
+        if first:
+            keep = _group_starts(event)
+            event, item = event[keep], item[keep]
+        return _join_groups(event, texts.take(item), n_slots * n_people, "; ")
+
+    end_text = _iso_text(end_on)
+    due_text = per_event(due, what)
+    busy_text = per_event(busy, _cat(what, " until ", end_text))
+    busy_what = per_event(busy, what)
+    span = _cat(what, " from ", _iso_text(start_on), " to ", end_text)
+    next_text = per_event(upcoming, span, first=True)
+    done_text = _number_text(done.reshape(-1))
+
+    # Per person.
+    comps = _competency_lists(p, person, competency_names)
+    count = np.bincount(person, minlength=n_people)
+    items = _cat(
+        _number_text(count), pa.array(np.where(count == 1, " item", " items"), _TEXT)
+    )
+    hours = p["hours"].groupby(person).sum().to_numpy()
+    agreed = _cat("Plan agreed: ", items, ", ", _number_text(hours), " h")
+    first_item = _part(" First item: ", span.take(lead))
+
+    # One slot at a time (each slot has one kind), for all people at once.
+    agendas, milestones = [], []
+    for j, (kind, label) in enumerate(zip(slots["kind"], slots["label"], strict=True)):
+        if kind == "manager_kickoff":
+            agendas.append(
+                _cat(
+                    "Kick-off: agree goals, support and time for ",
+                    comps,
+                    ".",
+                    first_item,
+                )
+            )
+            milestones.append(agreed)
+            continue
+        due_j, busy_j, next_j, done_j, busy_what_j = (
+            text.slice(j * n_people, n_people)
+            for text in (due_text, busy_text, next_text, done_text, busy_what)
+        )
+        if kind == "checkin":
+            lead_j = (label, " on ", comps, ".")
+        elif kind == "quarterly_review":
+            lead_j = (label, " of progress on ", comps, ".")
+        else:
+            lead_j = (
+                "Year-end review of ",
+                comps,
+                ": compare with the start, re-assess and agree the next plan.",
+            )
+        agendas.append(
+            _cat(
+                *lead_j,
+                _part(" Due: ", due_j),
+                _part(" In progress: ", busy_j),
+                _part(" Next: ", next_j),
+                " Done so far: ",
+                done_j,
+                " of ",
+                items,
+                ".",
+            )
+        )
+        completed = _cat("Completed: ", due_j)
+        if kind == "annual_review":
+            also = pc.fill_null(_cat("; ", completed), pa.scalar("", _TEXT))
+            milestones.append(_cat("Plan year done: ", done_j, " of ", items, also))
+        else:
+            under_way = _cat("Under way: ", busy_what_j)
+            milestones.append(pc.coalesce(completed, under_way, pa.scalar("", _TEXT)))
+
+    # Person-major rows: person 0's follow-ups in date order, then person 1's...
+    who = np.repeat(np.arange(n_people), n_slots)
+    slot = np.tile(np.arange(n_slots), n_people)
+    cell = slot * n_people + who
+    dates = day[slot]
+    manager = _managers(employees, p["employee_id"].iloc[lead]).fillna(NO_MANAGER)
+    return pd.DataFrame(
         {
-            "employee_id": np.repeat(people.to_numpy(), n_events),
-            "event": np.tile(schedule_["event"].to_numpy(), len(people)),
+            "employee_id": _text(_arrow(p["employee_id"]).take(lead[who])),
+            "date": dates.astype("datetime64[s]"),
+            "kind": _text(pa.array(slots["kind"], _TEXT).take(slot)),
+            "with_whom": _text(_arrow(manager).take(who)),
+            "agenda": _text(_take_from(agendas, cell)),
+            "reminder_on": (dates - np.timedelta64(1, "D")).astype("datetime64[s]"),
+            "milestone": _text(_take_from(milestones, cell)),
         }
-    ).merge(schedule_, on="event")
-    ev["date"] = _next_weekday(_days(ev["planned"]))
-    ev = ev.sort_values(["employee_id", "date", "event"], kind="stable")
-    ev = ev.reset_index(drop=True)
-    previous = ev.groupby("employee_id")["date"].shift(1)
-    ev["previous"] = _days(previous.fillna(pd.Timestamp(start - 1)))
-    ev["id"] = np.arange(len(ev))
-
-    # Every event × every item of that person: what is due, under way, next.
-    items = p.assign(_start=_days(p["start_on"]), _end=_days(p["end_on"]))
-    cross = ev[["id", "employee_id", "date", "previous"]].merge(
-        items[["employee_id", "step", "what", "_start", "_end"]], on="employee_id"
-    )
-    cross = cross.sort_values(["id", "step"], kind="stable").reset_index(drop=True)
-    ids = cross["id"].to_numpy()
-    date, prev = _days(cross["date"]), _days(cross["previous"])
-    start_on, end_on = _days(cross["_start"]), _days(cross["_end"])
-    due = (end_on > prev) & (end_on <= date)
-    busy = (start_on <= date) & (end_on > date)
-    upcoming = start_on > date
-    what = cross["what"]
-    n = len(ev)
-    done = np.bincount(ids, weights=end_on <= date, minlength=n).astype(np.int64)
-    total = np.bincount(ids, minlength=n)
-    hours = items.groupby("employee_id")["hours"].sum()
-    hours = hours.reindex(ev["employee_id"]).to_numpy()
-
-    def per_event(mask: np.ndarray, dates: str = "") -> pd.Series:
-        """Titles of the rows in ``mask``, joined per event (with dates)."""
-        text = what[mask].reset_index(drop=True)
-        if dates == "until":
-            text = text + " until " + _iso(end_on[mask])
-        elif dates == "span":
-            text = text + " from " + _iso(start_on[mask]) + " to " + _iso(end_on[mask])
-        joined = _group_join(ids[mask], text)
-        return joined.reindex(ev["id"]).reset_index(drop=True)
-
-    due_text = per_event(due)
-    busy_text = per_event(busy, "until")
-    next_text = per_event(_first_per(ids, upcoming), "span")
-    first_text = per_event(_first_per(ids, np.ones(len(ids), dtype=bool)), "span")
-
-    def part(prefix: str, text: pd.Series) -> pd.Series:
-        return (prefix + text + ".").fillna("").astype("str")
-
-    comps = _competency_lists(p, competency_names).reindex(ev["employee_id"])
-    comps = comps.reset_index(drop=True)
-    kind = ev["kind"]
-    is_kickoff = (kind == "manager_kickoff").to_numpy()
-    is_annual = (kind == "annual_review").to_numpy()
-    lead = pd.Series(
-        np.select(
-            [is_kickoff, kind == "checkin", kind == "quarterly_review"],
-            [
-                "Kick-off: agree goals, support and time for " + comps + ".",
-                ev["label"] + " on " + comps + ".",
-                ev["label"] + " of progress on " + comps + ".",
-            ],
-            "Year-end review of " + comps + ": compare with the start, re-assess "
-            "and agree the next plan.",
-        ),
-        dtype="str",
-    )
-    n_items = _number(total) + np.where(total == 1, " item", " items")
-    tally = " Done so far: " + _number(done) + " of " + n_items + "."
-    progress = (
-        part(" Due: ", due_text)
-        + part(" In progress: ", busy_text)
-        + part(" Next: ", next_text)
-        + tally
-    )
-    agenda = lead + progress.where(~is_kickoff, part(" First item: ", first_text))
-
-    completed = "Completed: " + due_text
-    under_way = "Under way: " + per_event(busy)
-    milestone = completed.fillna(under_way).fillna("").astype("str")
-    agreed = "Plan agreed: " + n_items + ", " + _number(hours) + " h"
-    milestone = milestone.where(~is_kickoff, agreed)
-    year = "Plan year done: " + _number(done) + " of " + n_items
-    milestone = milestone.where(~is_annual, year + ("; " + completed).fillna(""))
-    manager = _managers(employees, ev["employee_id"])
-    out = pd.DataFrame(
-        {
-            "employee_id": ev["employee_id"].astype("str"),
-            "date": ev["date"].to_numpy().astype("datetime64[s]"),
-            "kind": kind.astype("str"),
-            "with_whom": manager.fillna(NO_MANAGER).astype("str"),
-            "agenda": agenda.astype("str"),
-            "reminder_on": (_days(ev["date"]) - np.timedelta64(1, "D")).astype(
-                "datetime64[s]"
-            ),
-            "milestone": milestone.astype("str"),
-        }
-    )
-    return out[list(FOLLOWUP_COLUMNS)]
+    )[list(FOLLOWUP_COLUMNS)]
 
 
 # --------------------------------------------------------------------------- #
