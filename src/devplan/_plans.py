@@ -215,10 +215,10 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
     )
     name = m["competency_id"].map(names).fillna(m["competency_id"])
     track = m["employee_id"].map(tracks.set_index("employee_id")["track"].astype(str))
-    pct = m["percentile"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.0f}")
-    others = m["others_score"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}")
-    score = m["score"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}")
-    req = m["required_level"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}")
+    pct = _formatted(m["percentile"], ".0f")
+    others = _formatted(m["others_score"], ".1f")
+    score = _formatted(m["score"], ".1f")
+    req = _formatted(m["required_level"], ".1f")
     importance = m["importance"].fillna("important").astype(str)
     strength = (
         "strength: "
@@ -237,6 +237,16 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
         np.where(m["purpose"] == "develop_need", need, core),
     )
     return pd.Series(text, index=selected.index, dtype="str")
+
+
+def _formatted(values: pd.Series, spec: str) -> pd.Series:
+    """Numbers as text in format ``spec``, "n/a" when missing.
+
+    Each distinct value is formatted once.
+    """
+    codes, uniques = pd.factorize(values.astype(float))
+    text = pd.Index([format(u, spec) for u in uniques] + ["n/a"], dtype="str")
+    return pd.Series(text.take(codes), index=values.index)
 
 
 def _transfer_risks(plans, profiles, employees, names) -> pd.DataFrame:
@@ -271,12 +281,18 @@ def _transfer_risks(plans, profiles, employees, names) -> pd.DataFrame:
     risks = risks.assign(
         unit=risks["employee_id"].map(emp["business_unit"].astype(object))
     )
-    same_unit = risks.merge(strong, on=["competency_id", "unit"], how="left")
+    # the best three coaches per competency (and unit) always include one
+    # who is neither the employee nor their manager
+    best_in_unit = strong.groupby(
+        ["competency_id", "unit"], sort=False, dropna=False
+    ).head(3)
+    best = strong.groupby("competency_id", sort=False).head(3)
+    same_unit = risks.merge(best_in_unit, on=["competency_id", "unit"], how="left")
     same_unit = same_unit[
         (same_unit["coach_id"] != same_unit["employee_id"])
         & (same_unit["coach_id"] != same_unit["manager_id"])
     ].drop_duplicates(["employee_id", "competency_id"])
-    anyone = risks.merge(strong.drop(columns="unit"), on="competency_id", how="left")
+    anyone = risks.merge(best.drop(columns="unit"), on="competency_id", how="left")
     anyone = anyone[
         (anyone["coach_id"] != anyone["employee_id"])
         & (anyone["coach_id"] != anyone["manager_id"])
