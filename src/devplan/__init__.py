@@ -6,8 +6,9 @@ starts with an underscore is private.
 
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
 from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
+from devplan._engine import build_plans, generate_plans
 from devplan._models import Plan, plan_json_schema
-from devplan._plans import PlanResult, generate_plans
+from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
 from devplan._scoring import CompetencyScorer, NormPercentiles, summarise_profiles
 from devplan._tracks import (
@@ -38,6 +39,7 @@ __all__ = [
     "PathRecommender",
     "Plan",
     "PlanResult",
+    "build_plans",
     "generate_plans",
     "plan_json_schema",
     "nine_box",

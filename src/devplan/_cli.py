@@ -130,7 +130,7 @@ def _sample(args) -> int:
 
 
 def _plan(args) -> int:
-    from devplan._plans import generate_plans
+    from devplan._engine import generate_plans
     from devplan._schedule import write_ics
     from devplan._scoring import CompetencyScorer, summarise_profiles
     from devplan._tracks import track_summary

@@ -18,12 +18,10 @@ import pandas as pd
 
 from devplan._config import Config
 from devplan._models import Plan
-from devplan._recommend import PathRecommender
+from devplan._recommend import PathRecommender, _positions
 from devplan._schedule import followups as make_followups
 from devplan._schedule import manager_actions as make_actions
 from devplan._schedule import schedule
-from devplan._scoring import CompetencyScorer
-from devplan._tracks import assign_tracks
 
 
 @dataclass
@@ -198,59 +196,93 @@ def default_start_date(bundle) -> dt.date:
 
 def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
     """The evidence behind every selected item, in words."""
-    cols = [
-        "employee_id",
-        "competency_id",
-        "percentile",
-        "others_score",
-        "score",
-        "required_level",
-        "importance",
-    ]
     if not len(selected):
         return pd.Series([], index=selected.index, dtype="str")
-    prof = profiles[cols].astype({"importance": object})
-    m = selected[["employee_id", "competency_id", "purpose", "phase"]].merge(
-        prof, on=["employee_id", "competency_id"], how="left"
-    )
-    name = m["competency_id"].map(names).fillna(m["competency_id"])
-    track = m["employee_id"].map(tracks.set_index("employee_id")["track"].astype(str))
-    pct = _formatted(m["percentile"], ".0f")
-    others = _formatted(m["others_score"], ".1f")
-    score = _formatted(m["score"], ".1f")
-    req = _formatted(m["required_level"], ".1f")
-    importance = m["importance"].fillna("important").astype(str)
-    strength = (
-        "strength: "
-        + name
-        + ", "
-        + pct
-        + "th percentile, others rate you "
-        + others
-        + f"/{scale_max:g}"
-    )
-    need = importance + " gap: " + name + " " + score + " vs required " + req
-    core = track.str.replace("_", " ") + " track core: " + name
-    text = np.where(
-        m["purpose"] == "leverage_strength",
-        strength,
-        np.where(m["purpose"] == "develop_need", need, core),
-    )
-    return pd.Series(text, index=selected.index, dtype="str")
+    # each selected item's profile row, via integer keys (person × competency)
+    people = pd.Index(tracks["employee_id"].astype(str))
+    comps = pd.Index(pd.unique(profiles["competency_id"].astype(str)))
+
+    def key(frame):
+        p = _positions(people, frame["employee_id"])
+        c = _positions(comps, frame["competency_id"])
+        return np.where((p >= 0) & (c >= 0), p * len(comps) + c, -1)
+
+    pkey = key(profiles)
+    known = np.flatnonzero(pkey >= 0)
+    row = pd.Index(pkey[known]).get_indexer(key(selected))
+    row = np.where(row >= 0, known[np.maximum(row, 0)], -1)
+    found = row >= 0
+
+    def column(name):
+        values = profiles[name].to_numpy(dtype=float)[np.maximum(row, 0)]
+        return pd.Series(np.where(found, values, np.nan), index=selected.index)
+
+    purpose = selected["purpose"].to_numpy(dtype=object)
+    name = selected["competency_id"].astype(str)
+    name = name.map(names).fillna(name)
+    parts = []
+    s = purpose == "leverage_strength"
+    if s.any():
+        parts.append(
+            "strength: "
+            + name[s]
+            + ", "
+            + _formatted(column("percentile")[s], 0)
+            + "th percentile, others rate you "
+            + _formatted(column("others_score")[s], 1)
+            + f"/{scale_max:g}"
+        )
+    n = purpose == "develop_need"
+    if n.any():
+        importance = (
+            profiles["importance"].astype(object).to_numpy()[np.maximum(row[n], 0)]
+        )
+        importance = np.where(found[n], importance, None)
+        parts.append(
+            pd.Series(importance, index=selected.index[n])
+            .fillna("important")
+            .astype("str")
+            + " gap: "
+            + name[n]
+            + " "
+            + _formatted(column("score")[n], 1)
+            + " vs required "
+            + _formatted(column("required_level")[n], 1)
+        )
+    c = ~(s | n)
+    if c.any():
+        track = tracks.set_index(tracks["employee_id"].astype(str))["track"]
+        track = selected["employee_id"][c].astype(str).map(track.astype(str))
+        parts.append(track.str.replace("_", " ") + " track core: " + name[c])
+    return pd.concat(parts).reindex(selected.index).astype("str")
 
 
-def _formatted(values: pd.Series, spec: str) -> pd.Series:
-    """Numbers as text in format ``spec``, "n/a" when missing.
+def _formatted(values: pd.Series, decimals: int) -> pd.Series:
+    """Numbers rounded to ``decimals`` as text, "n/a" when missing.
 
-    Each distinct value is formatted once.
+    Each distinct rounded value is formatted once.
     """
-    codes, uniques = pd.factorize(values.astype(float))
-    text = pd.Index([format(u, spec) for u in uniques] + ["n/a"], dtype="str")
-    return pd.Series(text.take(codes), index=values.index)
+    rounded = np.round(values.to_numpy(dtype=float), decimals) + 0.0
+    codes, uniques = pd.factorize(rounded)
+    text = [f"{u:.{decimals}f}" for u in uniques] + ["n/a"]
+    return pd.Series(pd.Index(text, dtype="str").take(codes), index=values.index)
 
 
-def _transfer_risks(plans, profiles, employees, names) -> pd.DataFrame:
-    """Plans that develop a competency the person's manager is weak in."""
+def risk_inputs(profiles: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The few profile rows transfer risks need: needs, and strengths + score."""
+    weak = profiles.loc[profiles["is_need"], ["employee_id", "competency_id"]]
+    strong = profiles.loc[
+        profiles["is_strength"], ["employee_id", "competency_id", "score"]
+    ]
+    return weak.reset_index(drop=True), strong.reset_index(drop=True)
+
+
+def transfer_risks(plans, weak, strong, employees, names) -> pd.DataFrame:
+    """Plans that develop a competency the person's manager is weak in.
+
+    ``weak`` and ``strong`` come from :func:`risk_inputs` over the whole
+    organisation (managers and coaches may sit in any chunk).
+    """
     columns = [
         "employee_id",
         "manager_id",
@@ -265,16 +297,12 @@ def _transfer_risks(plans, profiles, employees, names) -> pd.DataFrame:
     developing = developing.assign(
         manager_id=developing["employee_id"].map(emp["manager_id"].astype(object))
     ).dropna(subset=["manager_id"])
-    weak = profiles[profiles["is_need"]][["employee_id", "competency_id"]].rename(
-        columns={"employee_id": "manager_id"}
-    )
+    weak = weak.rename(columns={"employee_id": "manager_id"})
     risks = developing.merge(weak, on=["manager_id", "competency_id"])
     if not len(risks):
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
     # a coach: someone else with that signature strength, same unit first
-    strong = profiles[profiles["is_strength"]][
-        ["employee_id", "competency_id", "score"]
-    ].rename(columns={"employee_id": "coach_id"})
+    strong = strong.rename(columns={"employee_id": "coach_id"})
     strong = strong.assign(
         unit=strong["coach_id"].map(emp["business_unit"].astype(object))
     ).sort_values(["competency_id", "score", "coach_id"], ascending=[True, False, True])
@@ -332,99 +360,64 @@ def _transfer_risks(plans, profiles, employees, names) -> pd.DataFrame:
 
 
 def _summary(tracks, plans, selected, unmet) -> pd.DataFrame:
-    ids = tracks["employee_id"].astype(str)
-    grouped = plans.groupby("employee_id")
-    hours = grouped["hours"].sum()
-    by_purpose = (
-        plans.pivot_table(
-            index="employee_id", columns="purpose", values="hours", aggfunc="sum"
-        )
-        if len(plans)
-        else pd.DataFrame()
+    ids = pd.Index(tracks["employee_id"].astype(str), name="employee_id")
+    n = len(ids)
+    p = _positions(ids, plans["employee_id"])
+    hours = plans["hours"].to_numpy(dtype=float)
+
+    def per_person(rows, weights=None):
+        keep = rows >= 0
+        w = None if weights is None else weights[keep]
+        return np.bincount(rows[keep], weights=w, minlength=n)
+
+    # the selected items that made it into the schedule
+    sp = _positions(ids, selected["employee_id"])
+    items = pd.Index(pd.unique(selected["item_id"].astype(str)))
+    scheduled = np.isin(
+        sp * len(items) + _positions(items, selected["item_id"]),
+        p * len(items) + _positions(items, plans["item_id"]),
     )
-    by_group = (
-        plans.pivot_table(
-            index="employee_id", columns="group", values="hours", aggfunc="sum"
-        )
-        if len(plans)
-        else pd.DataFrame()
+    sel_hours = selected["hours"].to_numpy(dtype=float)
+    critical = (selected["phase"] == "critical").to_numpy() & scheduled
+    out = pd.DataFrame(index=ids)
+    out["n_items"] = per_person(p).astype(np.int64)
+    out["hours"] = per_person(p, hours)
+    out["cost"] = per_person(p, plans["cost"].to_numpy(dtype=float))
+    strength_hours = per_person(
+        p, hours * (plans["purpose"] == "leverage_strength").to_numpy()
     )
-    critical = (
-        selected[selected["phase"] == "critical"]
-        .merge(plans[["employee_id", "item_id"]], on=["employee_id", "item_id"])
-        .groupby("employee_id")["hours"]
-        .sum()
-    )
-    benefit = (
-        selected.merge(plans[["employee_id", "item_id"]], on=["employee_id", "item_id"])
-        .groupby("employee_id")["benefit"]
-        .sum()
-    )
-    out = pd.DataFrame(index=pd.Index(ids, name="employee_id"))
-    out["n_items"] = grouped.size().reindex(ids).fillna(0).astype(np.int64).to_numpy()
-    out["hours"] = hours.reindex(ids).fillna(0.0).to_numpy()
-    out["cost"] = grouped["cost"].sum().reindex(ids).fillna(0.0).to_numpy()
-    strength_hours = (
-        by_purpose.get("leverage_strength", pd.Series(dtype=float))
-        .reindex(ids)
-        .fillna(0)
-    )
-    after_critical = out["hours"] - critical.reindex(ids).fillna(0.0).to_numpy()
+    after_critical = out["hours"].to_numpy() - per_person(sp, sel_hours * critical)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = strength_hours.to_numpy() / after_critical.to_numpy()
+        share = strength_hours / after_critical
     out["strength_share"] = np.where(after_critical > 0, share, np.nan)
-    out["expected_benefit"] = benefit.reindex(ids).fillna(0.0).to_numpy()
+    out["expected_benefit"] = per_person(
+        sp, selected["benefit"].to_numpy(dtype=float) * scheduled
+    )
+    group = plans["group"].astype(str).to_numpy()
     for g in ("experience", "exposure", "education"):
-        part = by_group.get(g, pd.Series(dtype=float)).reindex(ids).fillna(0.0)
+        part = per_person(p, hours * (group == g))
         with np.errstate(invalid="ignore", divide="ignore"):
             out[f"{g}_share"] = np.where(
-                out["hours"] > 0, part.to_numpy() / out["hours"].to_numpy(), np.nan
+                out["hours"] > 0, part / out["hours"].to_numpy(), np.nan
             )
-    out["n_unmet"] = (
-        unmet.groupby("employee_id").size().reindex(ids).fillna(0).astype(np.int64)
-    ).to_numpy()
+    out["n_unmet"] = per_person(_positions(ids, unmet["employee_id"])).astype(np.int64)
     return out.reset_index()
 
 
-def generate_plans(
+def plan_tables(
     bundle,
-    config: Config | None = None,
-    *,
-    scorer: CompetencyScorer | None = None,
-    item_effects: pd.DataFrame | None = None,
-) -> PlanResult:
-    """Score, assign tracks and build a dated development plan for everyone.
+    profiles: pd.DataFrame,
+    tracks: pd.DataFrame,
+    config: Config,
+    recommender: PathRecommender,
+    start: dt.date,
+) -> dict[str, pd.DataFrame]:
+    """The plan tables of one bundle (or one chunk of employees).
 
-    Parameters
-    ----------
-    bundle : Bundle
-        A validated bundle.
-    config : Config or None, default=None
-        Settings; ``None`` uses the bundle's.
-    scorer : CompetencyScorer or None, default=None
-        A fitted scorer (for example last year's norms); ``None`` fits one on
-        the bundle.
-    item_effects : DataFrame or None, default=None
-        ``item_id, competency_id, effect`` replacing default catalog effects.
-
-    Returns
-    -------
-    PlanResult
-
-    Examples
-    --------
-    >>> import devplan
-    >>> result = devplan.generate_plans(devplan.datasets.load_sample())
-    >>> sorted(result.tables)[:4]
-    ['errors', 'followups', 'manager_actions', 'plan_summary']
-    >>> result.plan("E000008").employee_id
-    'E000008'
+    Everything but transfer risks, which need the whole organisation: see
+    :func:`transfer_risks`. Each person's rows depend only on their own
+    profile, track and employee row, so chunks can run anywhere.
     """
-    config = config or bundle.config
-    if scorer is None:
-        scorer = CompetencyScorer.from_config(config).fit(bundle)
-    profiles = scorer.profiles(bundle)
-    tracks = assign_tracks(bundle, profiles, config)
     names = bundle.competencies.set_index("competency_id")["name"].astype(str)
     levels = bundle.roles.dropna(subset=["role_level"]).drop_duplicates("role_id")
     levels = levels.set_index("role_id")["role_level"].astype(str)
@@ -433,29 +426,21 @@ def generate_plans(
         .set_index("employee_id")["role_id"]
         .map(levels)
     )
-    recommender = PathRecommender.from_config(config).fit(
-        bundle.catalog,
-        competencies=bundle.competencies["competency_id"],
-        item_effects=item_effects,
-    )
+    horizon = config.plan.horizon_months
     selected, unmet = recommender.recommend(
         profiles,
         tracks,
         bundle.employees,
         enrolments=bundle.enrolments,
         track_content=bundle.track_content(),
-        horizon_months=config.plan.horizon_months,
+        horizon_months=horizon,
         role_levels=role_level,
     )
     selected = selected.assign(
         rationale=_rationale(selected, profiles, names, tracks, config.scale_max)
     )
-    start = config.plan.start_date or default_start_date(bundle)
     plans, unscheduled = schedule(
-        selected,
-        bundle.employees,
-        start_date=start,
-        horizon_months=config.plan.horizon_months,
+        selected, bundle.employees, start_date=start, horizon_months=horizon
     )
     if len(unscheduled):
         lost = unscheduled.merge(
@@ -472,36 +457,30 @@ def generate_plans(
             ],
             ignore_index=True,
         )
-    actions = make_actions(
-        plans,
-        bundle.employees,
-        start_date=start,
-        horizon_months=config.plan.horizon_months,
-        competency_names=names.to_dict(),
-    )
-    follow = make_followups(
-        plans,
-        bundle.employees,
-        start_date=start,
-        horizon_months=config.plan.horizon_months,
-        competency_names=names.to_dict(),
-    )
-    risks = _transfer_risks(plans, profiles, bundle.employees, names)
-    summary = _summary(tracks, plans, selected, unmet)
-    return PlanResult(
-        profiles=profiles,
-        tracks=tracks,
-        plans=plans,
-        followups=follow,
-        manager_actions=actions,
-        transfer_risks=risks,
-        unmet_needs=unmet.reset_index(drop=True),
-        plan_summary=summary,
-        errors=bundle.errors,
-        start_date=start,
-        horizon_months=config.plan.horizon_months,
-        config=config,
-    )
+    by_name = names.to_dict()
+    ids = pd.Index(tracks["employee_id"].astype(str))
+    return {
+        "plans": plans,
+        "followups": make_followups(
+            plans,
+            bundle.employees,
+            start_date=start,
+            horizon_months=horizon,
+            competency_names=by_name,
+        ),
+        "manager_actions": make_actions(
+            plans,
+            bundle.employees,
+            start_date=start,
+            horizon_months=horizon,
+            competency_names=by_name,
+        ),
+        # in employee order whatever the chunking
+        "unmet_needs": unmet.iloc[
+            np.argsort(_positions(ids, unmet["employee_id"]), kind="stable")
+        ].reset_index(drop=True),
+        "plan_summary": _summary(tracks, plans, selected, unmet),
+    }
 
 
 def dumps_schema() -> str:

@@ -579,14 +579,15 @@ class PathRecommender(BaseEstimator):
 
         def take(took, slot, items):
             """Book the items taken and retire what can no longer fit."""
-            valid[took, slot] = False
             m_left[took] -= cost[took, slot]
-            valid[took] &= cost[took] <= m_left[took, None] + 1e-9
             # 70-20-10: the group just used may now be at its cap
             g = group[took, slot]
             group_hours[took, g] += h[took, slot]
             over = group_hours[took, g][:, None] + h[took] > cap_hours[took]
-            valid[took] &= ~((group[took] == g[:, None]) & over)
+            retire = (group[took] == g[:, None]) & over
+            retire |= cost[took] > m_left[took, None] + 1e-9
+            retire[np.arange(len(took)), slot] = True
+            valid[took] &= ~retire
             # diversity: a competency that reached its cap blocks its items
             for k in range(slot_c.shape[1]):
                 c, live = slot_c[items, k], slot_e[items, k] > 0
@@ -798,8 +799,13 @@ def _positions(index: pd.Index, values) -> np.ndarray:
     Hashes each distinct value once: much faster than
     ``index.get_indexer(values)`` when values repeat (people × competencies).
     """
-    codes, uniques = pd.factorize(pd.Series(values).astype(str))
-    found = index.get_indexer(uniques)
+    values = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        uniques = values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values)
+    found = index.get_indexer(pd.Index(uniques).astype(str))
     return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
 
 
