@@ -4,6 +4,7 @@ The public API is listed in ``__all__``; everything in modules whose name
 starts with an underscore is private.
 """
 
+from devplan._batch import RunReport, run_batch
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
 from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
 from devplan._engine import build_plans, generate_plans
@@ -44,6 +45,8 @@ __all__ = [
     "plan_json_schema",
     "nine_box",
     "read_bundle",
+    "run_batch",
+    "RunReport",
     "summarise_profiles",
     "track_features",
     "track_summary",

@@ -538,7 +538,6 @@ def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     Path
     """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     path = Path(path)
     for name, df in tables.items():
@@ -554,24 +553,29 @@ def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
         text = _for_text(df)
         columns = [text[c].astype(object).where(text[c].notna(), None) for c in text]
         for values in zip(*(c.to_numpy() for c in columns), strict=True):
-            row = []
-            for value in values:
-                if isinstance(value, np.generic):
-                    value = value.item()
-                if isinstance(value, float):
-                    # openpyxl keeps 16 significant digits; the shortest
-                    # round-trip repr keeps every float exactly.
-                    cell = WriteOnlyCell(sheet, value=repr(value))
-                    cell.data_type = "n"
-                else:
-                    cell = WriteOnlyCell(sheet, value=value)
-                    if isinstance(value, str):
-                        cell.data_type = "s"
-                row.append(cell)
+            row = [excel_cell(sheet, value) for value in values]
             sheet.append(row)
     with atomic_path(path) as tmp:
         workbook.save(tmp)
     return path
+
+
+def excel_cell(sheet, value):
+    """A write-only cell that keeps text as text and every float exactly."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        # openpyxl keeps 16 significant digits; the shortest round-trip repr
+        # keeps every float exactly.
+        cell = WriteOnlyCell(sheet, value=repr(value))
+        cell.data_type = "n"
+        return cell
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def write_bundle(bundle: Bundle, path: str | Path, *, format: str = "csv") -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -12,8 +11,6 @@ from devplan import __version__
 from devplan._bundle import (
     FORMATS,
     BundleError,
-    atomic_path,
-    file_hashes,
     read_bundle,
     write_bundle,
     write_table,
@@ -63,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "plan",
         help="run the main job on a bundle and write the output tables",
-        description="Read and validate a bundle and write the run's outputs.",
+        description="Read and validate a bundle, score, assign tracks and "
+        "plan everyone, and write the outputs into a folder. Outputs appear "
+        "only when complete: an interrupted run leaves earlier ones intact.",
     )
     p.add_argument("bundle", type=Path, help="bundle folder")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -72,11 +71,47 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("csv", "parquet"), default="csv", help="table format"
     )
     p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (-1: all cores); with --engine dask and no "
+        "--scheduler, the workers of a local cluster",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="run chunks on this machine or on a Dask cluster",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="employees per chunk (default 20000); memory grows with it",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in --out from its last completed chunk",
+    )
+    p.add_argument(
+        "--excel", action="store_true", help="also write devplan.xlsx (for reading)"
+    )
+    p.add_argument(
         "--ics",
         action="store_true",
         help="also write iCalendar files per employee and manager (calendar/)",
     )
-    p.add_argument("--quiet", action="store_true", help="print nothing but problems")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no summary"
+    )
     return parser
 
 
@@ -130,85 +165,29 @@ def _sample(args) -> int:
 
 
 def _plan(args) -> int:
-    from devplan._engine import generate_plans
-    from devplan._schedule import write_ics
-    from devplan._scoring import CompetencyScorer, summarise_profiles
-    from devplan._tracks import track_summary
+    from devplan._batch import run_batch
 
-    timings = {}
-    start = time.perf_counter()
-    bundle, config = _load(args)
-    timings["read_and_validate"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    scorer = CompetencyScorer.from_config(config).fit(bundle)
-    timings["fit_norms"] = time.perf_counter() - start
-    start = time.perf_counter()
-    result = generate_plans(bundle, config, scorer=scorer)
-    timings["score_track_plan"] = time.perf_counter() - start
-
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    suffix = "." + args.format
-    tables = dict(result.tables)
-    tables["profile_summary"] = summarise_profiles(
-        result.profiles, agreement_threshold=config.scoring.agreement_threshold
+    if args.engine == "local" and args.scheduler:
+        raise ValueError(
+            f"Got --scheduler {args.scheduler} with --engine local; "
+            "expected --engine dask."
+        )
+    report = run_batch(
+        args.bundle,
+        args.out,
+        config=args.config,
+        n_jobs=args.jobs,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        format=args.format,
+        excel=args.excel,
+        ics=args.ics,
+        resume=args.resume,
+        chunk_size=args.chunk_size,
+        progress=False if args.quiet else None,
     )
-    tables["reliability"] = scorer.reliability_
-    tables["track_summary"] = track_summary(
-        result.tracks, bundle.employees, bundle.roles
-    )
-    for name, table in tables.items():
-        write_table(table, out / f"{name}{suffix}")
-    result.write_jsonl(out / "plans.jsonl")
-    if args.ics:
-        write_ics(result.followups, out / "calendar")
-    timings["write"] = time.perf_counter() - start
-
-    n_in = bundle.input_rows["employees"]
-    rejected = bundle.errors.loc[bundle.errors["table"] == "employees", "row"].nunique()
-    planned = result.plan_summary["employee_id"].nunique()
-    run = {
-        "devplan_version": __version__,
-        "bundle": str(args.bundle),
-        "config": config.model_dump(mode="json"),
-        "start_date": result.start_date.isoformat(),
-        "input_files": file_hashes(args.bundle),
-        "counts": {
-            "input_rows": bundle.input_rows,
-            "employees_in": n_in,
-            "employees_with_a_plan": int(planned),
-            "employees_in_errors": int(rejected),
-            "plan_items": len(result.plans),
-            "followups": len(result.followups),
-            "unmet_needs": len(result.unmet_needs),
-            "error_rows": len(bundle.errors),
-        },
-        "nothing_lost": n_in == int(planned) + int(rejected),
-        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-    }
-    with atomic_path(out / "run.json") as tmp:
-        tmp.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     if not args.quiet:
-        print(bundle.summary())
-        mix = result.tracks["track"].value_counts()
-        print(
-            "\nTracks: "
-            + ", ".join(f"{name} {int(mix.get(name, 0)):,}" for name in mix.index)
-        )
-        summary = result.plan_summary
-        print(
-            f"Plans: {planned:,} employees, {len(result.plans):,} items, "
-            f"{summary['hours'].sum():,.0f} h, {summary['cost'].sum():,.0f} "
-            f"{config.currency}; {len(result.unmet_needs):,} needs the catalog "
-            f"could not serve; {len(result.followups):,} follow-ups from "
-            f"{result.start_date.isoformat()}."
-        )
-        print(
-            f"{rejected:,} employee row(s) set aside (see {out / ('errors' + suffix)})."
-            f" Outputs in {out}."
-        )
+        print(report.summary())
     return EXIT_OK
 
 

@@ -367,8 +367,13 @@ def _summary(tracks, plans, selected, unmet) -> pd.DataFrame:
 
     def per_person(rows, weights=None):
         keep = rows >= 0
-        w = None if weights is None else weights[keep]
-        return np.bincount(rows[keep], weights=w, minlength=n)
+        if weights is None:
+            return np.bincount(rows[keep], minlength=n)
+        # pandas sums with compensation (as a groupby on ids did)
+        sums = pd.Series(weights[keep]).groupby(rows[keep]).sum()
+        out = np.zeros(n)
+        out[sums.index.to_numpy()] = sums.to_numpy()
+        return out
 
     # the selected items that made it into the schedule
     sp = _positions(ids, selected["employee_id"])

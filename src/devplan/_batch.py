@@ -1,0 +1,560 @@
+"""Batch runs into an output folder: chunked, resumable, crash safe.
+
+``run_batch`` is what ``devplan plan`` does, as one Python call. The run:
+
+1. reads and validates the bundle (a broken bundle stops here, before any
+   work, with :class:`BundleError`);
+2. fits norms and the catalog once (:func:`devplan._engine.prepare`);
+3. runs the chunks of employees (locally or on Dask) and writes each
+   chunk's tables as Parquet parts into a staging folder
+   ``OUT/.devplan-run/``, with a marker once a chunk is complete;
+4. assembles the final files from the parts, chunk by chunk (memory stays
+   bounded by the chunk size), in ``.devplan-run/final/``;
+5. commits: a journal lists the files, each one is moved into ``OUT`` with
+   an atomic rename, then the journal and the staging folder go.
+
+A run killed before step 5 leaves the previous outputs untouched; one killed
+during step 5 is rolled forward by the next run in that folder (every staged
+file is complete), so ``OUT`` never holds a half-written file. ``resume``
+skips the chunks an interrupted run completed, provided the inputs, settings
+and chunk size are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from devplan._bundle import atomic_path, file_hashes, read_bundle, write_table
+from devplan._config import Config, load_config
+from devplan._engine import (
+    CHUNK_TABLES,
+    DEFAULT_CHUNK_SIZE,
+    ENGINES,
+    _check,
+    chunk_work,
+    iter_chunks,
+    prepare,
+    run_chunks,
+)
+from devplan._plans import PlanResult, transfer_risks
+
+STAGING = ".devplan-run"
+FORMATS = ("csv", "parquet")
+#: Parts kept per chunk beyond the output tables (for transfer risks).
+_RISK_PARTS = ("weak", "strong")
+_DEVELOPING_COLUMNS = ["employee_id", "competency_id", "purpose"]
+
+
+@dataclass
+class RunReport:
+    """What a batch run did: counts, timings, files, and the check that
+    nothing was lost.
+
+    Attributes
+    ----------
+    out : Path
+        The output folder.
+    files : list of str
+        Files and folders written into ``out``.
+    counts : dict
+        Input rows per table, employees in, with a plan and in ``errors``,
+        plan items, follow-ups, unmet needs, error rows.
+    nothing_lost : bool
+        Employees in = employees with a plan + employees in ``errors``.
+    timings : dict of str to float
+        Seconds per stage.
+    chunks : int
+        Chunks in the run; ``resumed`` of them came from an earlier run.
+    """
+
+    out: Path
+    files: list[str]
+    counts: dict
+    nothing_lost: bool
+    timings: dict
+    chunks: int
+    resumed: int = 0
+    summary_lines: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A one-screen summary of the run."""
+        return "\n".join(self.summary_lines)
+
+
+def run_batch(
+    bundle: str | Path,
+    out: str | Path,
+    *,
+    config: Config | str | Path | None = None,
+    n_jobs: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    format: str = "csv",
+    excel: bool = False,
+    ics: bool = False,
+    resume: bool = False,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+) -> RunReport:
+    """Plan a whole organisation from a bundle folder into an output folder.
+
+    Parameters
+    ----------
+    bundle : str or Path
+        Bundle folder (CSV, Parquet or ``bundle.xlsx``).
+    out : str or Path
+        Output folder; created if missing. Earlier outputs stay intact until
+        the new ones are complete.
+    config : Config, str, Path or None, default=None
+        Settings, or a ``devplan.toml``; ``None`` reads the bundle's own.
+    n_jobs : int, default=1
+        Worker processes (local engine) or workers of a new LocalCluster
+        (Dask engine without ``scheduler``).
+    engine : {"local", "dask"}, default="local"
+        Where chunks run.
+    scheduler : str or None, default=None
+        Address of a running Dask scheduler (``tcp://host:port``).
+    format : {"csv", "parquet"}, default="csv"
+        Format of the output tables.
+    excel : bool, default=False
+        Also write ``devplan.xlsx`` (one sheet per table).
+    ics : bool, default=False
+        Also write ``calendar/`` with one iCalendar file per employee and
+        per manager.
+    resume : bool, default=False
+        Continue an interrupted run in ``out`` from its last completed
+        chunk (only when inputs, settings and chunk size are unchanged).
+    chunk_size : int or None, default=None
+        Employees per chunk (default 20,000); peak memory grows with it.
+    progress : bool or None, default=None
+        Show a progress bar on stderr; ``None``: only when stderr is a
+        terminal.
+
+    Returns
+    -------
+    RunReport
+
+    Raises
+    ------
+    BundleError
+        The bundle cannot be used at all (nothing is written).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from devplan._batch import run_batch
+    >>> out = tempfile.mkdtemp()
+    >>> report = run_batch("data/samples/demo", out, progress=False)
+    >>> report.nothing_lost, report.counts["employees_with_a_plan"]
+    (True, 200)
+    """
+    from devplan import __version__
+
+    if format not in FORMATS:
+        raise ValueError(f"Got format={format!r}; expected one of {FORMATS}.")
+    _check(n_jobs, chunk_size, engine)
+    size = int(chunk_size or DEFAULT_CHUNK_SIZE)
+    bundle_path, out = Path(bundle), Path(out)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / STAGING
+    _roll_forward(out, staging)
+
+    if isinstance(config, Config):
+        cfg = config
+    else:
+        cfg = load_config(config, bundle=bundle_path)
+    data = read_bundle(bundle_path, config=cfg)
+    hashes = file_hashes(bundle_path)
+    timings["read_and_validate"] = time.perf_counter() - clock
+
+    fingerprint = _fingerprint(__version__, hashes, cfg, size)
+    done = _start_staging(staging, fingerprint, resume)
+    clock = time.perf_counter()
+    shared = prepare(data, cfg)
+    timings["fit_norms"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    n_people = len(data.employees)
+    n_chunks = max(-(-n_people // size), 1)
+    pending = [k for k in range(n_chunks) if k not in done]
+    bar = _progress_bar(n_people, progress)
+    bar.update(sum(_chunk_len(k, size, n_people) for k in done))
+    todo = set(pending)
+    tasks = (
+        (chunk, shared)
+        for k, (chunk, _, _) in enumerate(iter_chunks(data, size))
+        if k in todo
+    )
+    results = run_chunks(
+        chunk_work, tasks, n_jobs=n_jobs, engine=engine, scheduler=scheduler
+    )
+    for k, tables in zip(pending, results, strict=True):
+        _write_part(staging, k, tables)
+        bar.update(_chunk_len(k, size, n_people))
+    bar.close()
+    timings["score_track_plan"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    final = staging / "final"
+    final.mkdir(exist_ok=True)
+    counts, files = _assemble(
+        staging, final, n_chunks, data, shared, cfg, format, excel, ics
+    )
+    timings["assemble"] = time.perf_counter() - clock
+
+    n_in = data.input_rows.get("employees", n_people)
+    errors = data.errors
+    rejected = int(errors.loc[errors["table"] == "employees", "row"].nunique())
+    counts = {
+        "input_rows": data.input_rows,
+        "employees_in": int(n_in),
+        "employees_with_a_plan": counts["planned"],
+        "employees_in_errors": rejected,
+        "plan_items": counts["plan_items"],
+        "followups": counts["followups"],
+        "unmet_needs": counts["unmet_needs"],
+        "error_rows": len(errors),
+    }
+    nothing_lost = n_in == counts["employees_with_a_plan"] + rejected
+    run = {
+        "devplan_version": __version__,
+        "bundle": str(bundle_path),
+        "config": cfg.model_dump(mode="json"),
+        "start_date": shared.start_date.isoformat(),
+        "input_files": hashes,
+        "engine": engine,
+        "n_jobs": n_jobs,
+        "chunk_size": size,
+        "chunks": n_chunks,
+        "resumed_chunks": len(done),
+        "counts": counts,
+        "nothing_lost": nothing_lost,
+        "outputs": sorted(files),
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    (final / "run.json").write_text(json.dumps(run, indent=2) + "\n", "utf-8")
+    files.append("run.json")
+    _commit(out, staging, files)
+
+    report = RunReport(
+        out=out,
+        files=sorted(files),
+        counts=counts,
+        nothing_lost=nothing_lost,
+        timings=timings,
+        chunks=n_chunks,
+        resumed=len(done),
+    )
+    report.summary_lines = _summary_lines(report, data, cfg, format)
+    return report
+
+
+# -- staging -----------------------------------------------------------------
+
+
+def _fingerprint(version, hashes, cfg, size) -> str:
+    text = json.dumps(
+        {
+            "version": version,
+            "inputs": hashes,
+            "config": cfg.model_dump(mode="json"),
+            "chunk_size": size,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _start_staging(staging: Path, fingerprint: str, resume: bool) -> set[int]:
+    """Fresh staging, or (resume) the chunks an identical run completed."""
+    manifest = staging / "manifest.json"
+    if resume and manifest.exists():
+        if json.loads(manifest.read_text("utf-8")).get("fingerprint") == fingerprint:
+            return {
+                int(p.stem) for p in (staging / "parts").glob("*.done") if p.is_file()
+            }
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "parts").mkdir(parents=True)
+    manifest.write_text(json.dumps({"fingerprint": fingerprint}) + "\n", "utf-8")
+    return set()
+
+
+def _chunk_len(k: int, size: int, n: int) -> int:
+    return max(min(size, n - k * size), 0)
+
+
+def _write_part(staging: Path, k: int, tables: dict) -> None:
+    folder = staging / "parts" / f"{k:05d}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name in (*CHUNK_TABLES, *_RISK_PARTS):
+        tables[name].reset_index(drop=True).to_parquet(
+            folder / f"{name}.parquet", index=False
+        )
+    # the marker is written last: a chunk without it is redone
+    with atomic_path(staging / "parts" / f"{k:05d}.done") as tmp:
+        tmp.write_text("done\n", "utf-8")
+
+
+def _read_part(staging: Path, k: int, name: str, columns=None) -> pd.DataFrame:
+    return pd.read_parquet(
+        staging / "parts" / f"{k:05d}" / f"{name}.parquet", columns=columns
+    )
+
+
+# -- assembling --------------------------------------------------------------
+
+
+def _assemble(staging, final, n_chunks, data, shared, cfg, fmt, excel, ics):
+    """Final files from the parts, one chunk at a time where it matters."""
+    from devplan._scoring import summarise_profiles
+    from devplan._tracks import track_summary
+
+    names = data.competencies.set_index("competency_id")["name"].astype(str)
+    parts = range(n_chunks)
+    # transfer risks: compact inputs from every chunk
+    risks = transfer_risks(
+        pd.concat(
+            [
+                _read_part(
+                    staging, k, "plans", ["employee_id", "competency_id", "purpose"]
+                )
+                for k in parts
+            ],
+            ignore_index=True,
+        ),
+        pd.concat([_read_part(staging, k, "weak") for k in parts], ignore_index=True),
+        pd.concat([_read_part(staging, k, "strong") for k in parts], ignore_index=True),
+        data.employees,
+        names,
+    )
+    suffix = "." + fmt
+    files = []
+    counts = {}
+    for name in CHUNK_TABLES:
+        rows = _concat_parts(staging, parts, name, final / f"{name}{suffix}", fmt)
+        files.append(f"{name}{suffix}")
+        counts[name] = rows
+    for name, table in (("transfer_risks", risks), ("errors", data.errors)):
+        write_table(table, final / f"{name}{suffix}")
+        files.append(f"{name}{suffix}")
+
+    # summaries over the whole organisation (small tables)
+    profiles = pd.concat([_read_part(staging, k, "profiles") for k in parts])
+    tracks = pd.concat([_read_part(staging, k, "tracks") for k in parts])
+    extra = {
+        "profile_summary": summarise_profiles(
+            profiles, agreement_threshold=cfg.scoring.agreement_threshold
+        ),
+        "reliability": shared.scorer.reliability_,
+        "track_summary": track_summary(tracks, data.employees, data.roles),
+    }
+    del profiles
+    for name, table in extra.items():
+        write_table(table, final / f"{name}{suffix}")
+        files.append(f"{name}{suffix}")
+
+    # plans.jsonl: the plan documents, chunk by chunk
+    planned = 0
+    with (final / "plans.jsonl").open("w", encoding="utf-8") as fh:
+        for k in parts:
+            result = _chunk_result(staging, k, risks, data, shared)
+            planned += len(result.plan_summary)
+            for plan in result.iter_plans():
+                fh.write(plan.model_dump_json() + "\n")
+    files.append("plans.jsonl")
+    if excel:
+        from devplan._export import write_workbook
+
+        tables = {
+            name: pd.concat([_read_part(staging, k, name) for k in parts])
+            for name in _SHEETS
+            if name in CHUNK_TABLES
+        }
+        tables.update(transfer_risks=risks, errors=data.errors)
+        write_workbook({name: tables[name] for name in _SHEETS}, final / "devplan.xlsx")
+        files.append("devplan.xlsx")
+    if ics:
+        from devplan._schedule import write_ics
+
+        follow = pd.concat([_read_part(staging, k, "followups") for k in parts])
+        write_ics(follow, final / "calendar")
+        files.append("calendar")
+    counts.update(
+        planned=planned,
+        plan_items=counts["plans"],
+        followups=counts["followups"],
+        unmet_needs=counts["unmet_needs"],
+    )
+    return counts, files
+
+
+#: Sheets of the Excel workbook, in order.
+_SHEETS = (
+    "plan_summary",
+    "plans",
+    "followups",
+    "manager_actions",
+    "tracks",
+    "transfer_risks",
+    "unmet_needs",
+    "profiles",
+    "errors",
+)
+
+
+def _chunk_result(staging, k, risks, data, shared) -> PlanResult:
+    tables = {name: _read_part(staging, k, name) for name in CHUNK_TABLES}
+    mine = risks[risks["employee_id"].isin(tables["tracks"]["employee_id"])]
+    return PlanResult(
+        **tables,
+        transfer_risks=mine,
+        errors=data.errors.iloc[:0],
+        start_date=shared.start_date,
+        horizon_months=shared.config.plan.horizon_months,
+        config=shared.config,
+    )
+
+
+def _concat_parts(staging, parts, name, target: Path, fmt: str) -> int:
+    """Write one table from its parts without holding it whole; rows written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    paths = [staging / "parts" / f"{k:05d}" / f"{name}.parquet" for k in parts]
+    if fmt == "parquet":
+        schema = pa.unify_schemas(
+            [pq.read_schema(p) for p in paths], promote_options="permissive"
+        )
+        rows = 0
+        with pq.ParquetWriter(target, schema) as writer:
+            for p in paths:
+                table = pq.read_table(p).cast(schema)
+                rows += table.num_rows
+                writer.write_table(table)
+        return rows
+    rows = 0
+    for i, p in enumerate(paths):
+        df = pd.read_parquet(p)
+        rows += len(df)
+        _append_csv(df, target, header=i == 0)
+    return rows
+
+
+def _append_csv(df: pd.DataFrame, target: Path, *, header: bool) -> None:
+    from devplan._bundle import _for_text
+
+    _for_text(df).to_csv(
+        target,
+        mode="w" if header else "a",
+        header=header,
+        index=False,
+        encoding="utf-8",
+        lineterminator="\n",
+    )
+
+
+# -- committing --------------------------------------------------------------
+
+
+def _commit(out: Path, staging: Path, files: list[str]) -> None:
+    """Move the staged files into ``out``: journal first, then renames."""
+    journal = staging / "commit.json"
+    previous = _previous_outputs(out)
+    stale = sorted(set(previous) - set(files) - {"run.json"})
+    with atomic_path(journal) as tmp:
+        tmp.write_text(json.dumps({"files": files, "stale": stale}) + "\n", "utf-8")
+    _roll_forward(out, staging)
+
+
+def _previous_outputs(out: Path) -> list[str]:
+    try:
+        run = json.loads((out / "run.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    names = run.get("outputs", [])
+    # only plain names in this folder
+    return [n for n in names if isinstance(n, str) and Path(n).name == n]
+
+
+def _roll_forward(out: Path, staging: Path) -> None:
+    """Finish a commit that was started (idempotent); then drop staging."""
+    journal = staging / "commit.json"
+    if not journal.exists():
+        return
+    plan = json.loads(journal.read_text("utf-8"))
+    final = staging / "final"
+    # run.json last: it tells readers the set is complete
+    ordered = [f for f in plan["files"] if f != "run.json"] + ["run.json"]
+    for name in ordered:
+        source, target = final / name, out / name
+        if not source.exists():
+            continue  # moved already
+        if source.is_dir():
+            old = staging / f"old-{name}"
+            if target.exists():
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(target, old)
+            os.replace(source, target)
+        else:
+            os.replace(source, target)
+    for name in plan.get("stale", []):
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    shutil.rmtree(staging)
+
+
+# -- progress and summary ----------------------------------------------------
+
+
+def _progress_bar(total: int, progress: bool | None):
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    return tqdm(
+        total=total,
+        disable=not show,
+        file=sys.stderr,
+        unit=" employees",
+        unit_scale=True,
+        desc="devplan plan",
+        smoothing=0.1,
+    )
+
+
+def _summary_lines(report: RunReport, data, cfg, fmt) -> list[str]:
+    c = report.counts
+    seconds = sum(report.timings.values())
+    lines = [
+        data.summary(),
+        "",
+        f"Employees: {c['employees_in']:,} in, {c['employees_with_a_plan']:,} with "
+        f"a plan, {c['employees_in_errors']:,} set aside (see errors.{fmt}); "
+        + ("nothing lost." if report.nothing_lost else "COUNTS DO NOT ADD UP."),
+        f"Plans: {c['plan_items']:,} items, {c['followups']:,} follow-ups, "
+        f"{c['unmet_needs']:,} needs the catalog could not serve.",
+        f"Chunks: {report.chunks:,}"
+        + (f" ({report.resumed:,} from the interrupted run)" if report.resumed else "")
+        + f"; {seconds:,.1f} s in all. Outputs in {report.out}.",
+    ]
+    return lines
+
+
+__all__ = ["ENGINES", "FORMATS", "RunReport", "run_batch"]

@@ -1,0 +1,204 @@
+"""Batch runs into a folder: nothing lost, crash safety, resume, exports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from devplan import write_bundle
+from devplan._batch import STAGING, _roll_forward, run_batch
+from devplan._cli import EXIT_UNUSABLE, main
+from devplan.datasets import make_organisation
+
+SAMPLES = Path(__file__).parent.parent / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def org_dir(tmp_path_factory):
+    """600 employees with competency-level ratings: six chunks of 100."""
+    folder = tmp_path_factory.mktemp("org")
+    bundle = make_organisation(600, random_state=5, item_level=False)
+    # a title a spreadsheet would run as a formula
+    bundle.catalog.loc[0, "title"] = '=HYPERLINK("http://x.test","click")'
+    write_bundle(bundle, folder / "bundle")
+    (folder / "other.toml").write_text("[plan]\nstrength_focus = 0.5\n")
+    return folder
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder (run.json without its timings)."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and STAGING not in path.parts:
+            data = path.read_bytes()
+            if path.name == "run.json":
+                run = json.loads(data)
+                for key in ("timings_seconds", "resumed_chunks", "bundle"):
+                    run.pop(key)
+                data = json.dumps(run, sort_keys=True).encode()
+            out[str(path.relative_to(folder))] = data
+    return out
+
+
+def test_nothing_lost_on_the_broken_sample(tmp_path):
+    report = run_batch(SAMPLES / "broken", tmp_path / "out", progress=False)
+    # 14 employee rows: 3 valid (001, 002, 003) and 11 set aside
+    assert report.counts["employees_in"] == 14
+    assert report.counts["employees_with_a_plan"] == 3
+    assert report.counts["employees_in_errors"] == 11
+    assert report.nothing_lost
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["nothing_lost"] is True and run["counts"] == report.counts
+    assert "nothing lost" in report.summary()
+    assert not (tmp_path / "out" / STAGING).exists()
+
+
+def test_an_unusable_bundle_stops_before_any_work(tmp_path, capsys):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "employees.csv").write_text("employee_id\nE1\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plans.csv").write_text("earlier\n")
+    assert main(["plan", str(bundle), "--out", str(out), "--quiet"]) == EXIT_UNUSABLE
+    assert "bundle unusable" in capsys.readouterr().err
+    assert (out / "plans.csv").read_text() == "earlier\n"
+    assert sorted(p.name for p in out.iterdir()) == ["plans.csv"]
+
+
+def test_chunks_and_jobs_do_not_change_the_files(org_dir, tmp_path):
+    one = run_batch(org_dir / "bundle", tmp_path / "a", progress=False)
+    many = run_batch(
+        org_dir / "bundle", tmp_path / "b", chunk_size=100, n_jobs=2, progress=False
+    )
+    assert (one.chunks, many.chunks) == (1, 6)
+    a, b = files(tmp_path / "a"), files(tmp_path / "b")
+    assert a.keys() == b.keys()
+    for name in a:
+        if name != "run.json":
+            assert a[name] == b[name], name
+
+
+def _start(bundle, out, *extra):
+    cmd = [sys.executable, "-m", "devplan._cli", "plan", str(bundle)]
+    cmd += ["--out", str(out), "--chunk-size", "100", "--quiet", *extra]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _kill_after(proc, out: Path, chunks: int) -> Path:
+    """SIGKILL a run once it has completed ``chunks`` chunks; its parts folder."""
+    parts = out / STAGING / "parts"
+    deadline = time.monotonic() + 300
+    while len(list(parts.glob("*.done"))) < chunks:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return parts
+
+
+def test_a_killed_run_leaves_earlier_outputs_and_resume_finishes(org_dir, tmp_path):
+    bundle, out = org_dir / "bundle", tmp_path / "out"
+    other = ["--config", str(org_dir / "other.toml")]
+    assert main(["plan", str(bundle), "--out", str(out), "--quiet"]) == 0
+    before = files(out)
+
+    # a run with other settings, killed once two of its six chunks are done
+    parts = _kill_after(_start(bundle, out, *other), out, 2)
+    assert files(out) == before  # every earlier output intact, nothing half-written
+    done = len(list(parts.glob("*.done")))
+    assert 2 <= done < 6
+
+    # --resume picks up the completed chunks and ends where an uninterrupted
+    # run ends
+    argv = ["plan", str(bundle), "--out", str(out), "--chunk-size", "100"]
+    assert main([*argv, *other, "--resume", "--quiet"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["resumed_chunks"] == done
+    clean = tmp_path / "clean"
+    argv = ["plan", str(bundle), "--out", str(clean), "--chunk-size", "100"]
+    assert main([*argv, *other, "--quiet"]) == 0
+    assert files(out) == files(clean)
+    assert files(out) != before
+    assert not (out / STAGING).exists()
+
+
+def test_resume_with_changed_settings_starts_afresh(org_dir, tmp_path):
+    bundle, out = org_dir / "bundle", tmp_path / "out"
+    _kill_after(_start(bundle, out), out, 1)
+    report = run_batch(
+        bundle,
+        out,
+        config=org_dir / "other.toml",
+        chunk_size=100,
+        resume=True,
+        progress=False,
+    )
+    assert report.resumed == 0 and report.nothing_lost
+
+
+def test_an_interrupted_commit_is_rolled_forward(tmp_path):
+    out = tmp_path / "out"
+    staging = out / STAGING
+    (staging / "final" / "calendar").mkdir(parents=True)
+    (out / "calendar").mkdir()
+    (out / "calendar" / "old.ics").write_text("old")
+    (out / "plans.csv").write_text("old")
+    (out / "stale.csv").write_text("old")
+    (staging / "final" / "plans.csv").write_text("new")
+    (staging / "final" / "calendar" / "new.ics").write_text("new")
+    # run.json was moved already when the run died
+    (out / "run.json").write_text("{}")
+    (staging / "commit.json").write_text(
+        json.dumps(
+            {"files": ["plans.csv", "calendar", "run.json"], "stale": ["stale.csv"]}
+        )
+    )
+    _roll_forward(out, staging)
+    assert (out / "plans.csv").read_text() == "new"
+    assert [p.name for p in (out / "calendar").iterdir()] == ["new.ics"]
+    assert not (out / "stale.csv").exists()
+    assert not staging.exists()
+
+
+def test_excel_workbook_neutralises_formulas(org_dir, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "out"
+    run_batch(org_dir / "bundle", out, excel=True, format="parquet", progress=False)
+    book = load_workbook(out / "devplan.xlsx", read_only=True)
+    assert "plans" in book.sheetnames and "plan_summary" in book.sheetnames
+    plans = pd.read_parquet(out / "plans.parquet")
+    assert (plans["title"] == '=HYPERLINK("http://x.test","click")').any()
+    sheet = book["plans"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    col = header.index("title")
+    titles = [row[col].value for row in sheet.iter_rows(min_row=2)]
+    assert len(titles) == len(plans)
+    assert "'" + '=HYPERLINK("http://x.test","click")' in titles
+    # no text cell anywhere starts like a formula
+    for name in book.sheetnames:
+        for row in book[name].iter_rows(min_row=2, values_only=True):
+            for value in row:
+                assert not (isinstance(value, str) and value[:1] in "=+-@"), value
+
+
+def test_calendars_parse_and_hold_every_followup(tmp_path):
+    icalendar = pytest.importorskip("icalendar")
+    out = tmp_path / "out"
+    run_batch(SAMPLES / "demo", out, ics=True, progress=False)
+    followups = pd.read_csv(out / "followups.csv", dtype="str")
+    n_events = 0
+    for path in (out / "calendar").glob("employee_*.ics"):
+        cal = icalendar.Calendar.from_ical(path.read_bytes())
+        n_events += len(list(cal.walk("VEVENT")))
+    assert n_events == len(followups)
