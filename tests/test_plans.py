@@ -118,6 +118,8 @@ def test_plan_documents_validate_against_the_published_schema(sample_result, tmp
         jsonschema.validate(json.loads(line), schema)
     plan = sample_result.plan(json.loads(lines[0])["employee_id"])
     assert plan.total_hours == pytest.approx(sum(i.hours for i in plan.items))
+    # the fast writer gives exactly what the validated models dump
+    assert lines == [p.model_dump_json() for p in sample_result.iter_plans()]
 
 
 def test_ics_files_parse_and_hold_every_followup(sample_result, tmp_path):

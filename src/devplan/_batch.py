@@ -49,8 +49,9 @@ from devplan._plans import PlanResult, transfer_risks
 
 STAGING = ".devplan-run"
 FORMATS = ("csv", "parquet")
-#: Parts kept per chunk beyond the output tables (for transfer risks).
-_RISK_PARTS = ("weak", "strong")
+#: Parts kept per chunk beyond the plan tables: transfer-risk inputs and the
+#: per-employee profile summary.
+_EXTRA_PARTS = ("weak", "strong", "profile_summary")
 _DEVELOPING_COLUMNS = ["employee_id", "competency_id", "purpose"]
 
 
@@ -197,7 +198,7 @@ def run_batch(
         if k in todo
     )
     results = run_chunks(
-        chunk_work, tasks, n_jobs=n_jobs, engine=engine, scheduler=scheduler
+        _chunk_with_summary, tasks, n_jobs=n_jobs, engine=engine, scheduler=scheduler
     )
     for k, tables in zip(pending, results, strict=True):
         _write_part(staging, k, tables)
@@ -300,13 +301,17 @@ def _write_part(staging: Path, k: int, tables: dict) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    for name in (*CHUNK_TABLES, *_RISK_PARTS):
+    for name in (*CHUNK_TABLES, *_EXTRA_PARTS):
         tables[name].reset_index(drop=True).to_parquet(
             folder / f"{name}.parquet", index=False
         )
     # the marker is written last: a chunk without it is redone
     with atomic_path(staging / "parts" / f"{k:05d}.done") as tmp:
         tmp.write_text("done\n", "utf-8")
+
+
+def _chunk_with_summary(chunk, shared):
+    return chunk_work(chunk, shared, summarise=True)
 
 
 def _read_part(staging: Path, k: int, name: str, columns=None) -> pd.DataFrame:
@@ -320,7 +325,6 @@ def _read_part(staging: Path, k: int, name: str, columns=None) -> pd.DataFrame:
 
 def _assemble(staging, final, n_chunks, data, shared, cfg, fmt, excel, ics):
     """Final files from the parts, one chunk at a time where it matters."""
-    from devplan._scoring import summarise_profiles
     from devplan._tracks import track_summary
 
     names = data.competencies.set_index("competency_id")["name"].astype(str)
@@ -352,17 +356,16 @@ def _assemble(staging, final, n_chunks, data, shared, cfg, fmt, excel, ics):
         write_table(table, final / f"{name}{suffix}")
         files.append(f"{name}{suffix}")
 
+    _concat_parts(
+        staging, parts, "profile_summary", final / f"profile_summary{suffix}", fmt
+    )
+    files.append(f"profile_summary{suffix}")
     # summaries over the whole organisation (small tables)
-    profiles = pd.concat([_read_part(staging, k, "profiles") for k in parts])
     tracks = pd.concat([_read_part(staging, k, "tracks") for k in parts])
     extra = {
-        "profile_summary": summarise_profiles(
-            profiles, agreement_threshold=cfg.scoring.agreement_threshold
-        ),
         "reliability": shared.scorer.reliability_,
         "track_summary": track_summary(tracks, data.employees, data.roles),
     }
-    del profiles
     for name, table in extra.items():
         write_table(table, final / f"{name}{suffix}")
         files.append(f"{name}{suffix}")

@@ -29,7 +29,7 @@ from devplan._plans import (
     transfer_risks,
 )
 from devplan._recommend import PathRecommender, _positions
-from devplan._scoring import CompetencyScorer
+from devplan._scoring import CompetencyScorer, summarise_profiles
 from devplan._tracks import assign_tracks
 
 ENGINES = ("local", "dask")
@@ -57,7 +57,9 @@ class Shared:
     start_date: object
 
 
-def chunk_work(chunk: Bundle, shared: Shared, profiles=None, tracks=None) -> dict:
+def chunk_work(
+    chunk: Bundle, shared: Shared, profiles=None, tracks=None, *, summarise=False
+) -> dict:
     """Profiles, tracks and plan tables of one chunk of employees.
 
     Parameters
@@ -70,6 +72,9 @@ def chunk_work(chunk: Bundle, shared: Shared, profiles=None, tracks=None) -> dic
         config and start date.
     profiles, tracks : DataFrame or None, default=None
         Already scored profiles and tracks of the chunk's employees.
+
+    summarise : bool, default=False
+        Also return ``profile_summary`` (one row per employee).
 
     Returns
     -------
@@ -92,6 +97,10 @@ def chunk_work(chunk: Bundle, shared: Shared, profiles=None, tracks=None) -> dic
         )
     )
     tables["weak"], tables["strong"] = risk_inputs(profiles)
+    if summarise:
+        tables["profile_summary"] = summarise_profiles(
+            profiles, agreement_threshold=shared.config.scoring.agreement_threshold
+        )
     return tables
 
 

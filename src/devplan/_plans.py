@@ -93,90 +93,121 @@ class PlanResult:
 
     def iter_plans(self, employee_ids=None) -> Iterator[Plan]:
         """Plan documents, in employee order (all, or those given)."""
-        ids = self.plan_summary["employee_id"]
-        if employee_ids is not None:
-            ids = ids[ids.isin(list(employee_ids))]
-        groups = {
-            name: dict(tuple(table.groupby("employee_id", sort=False)))
-            for name, table in (
-                ("items", self.plans),
-                ("actions", self.manager_actions),
-                ("followups", self.followups),
-                ("unmet", self.unmet_needs),
-                ("risks", self.transfer_risks),
-            )
-        }
-        summary = self.plan_summary.set_index("employee_id")
-        tracks = self.tracks.set_index("employee_id")
-        end = _add_months(self.start_date, self.horizon_months) - dt.timedelta(days=1)
-        for e in ids:
-            yield Plan(
-                employee_id=e,
-                track=str(tracks.loc[e, "track"]),
-                track_reasons=str(tracks.loc[e, "reasons"]),
-                start_on=self.start_date,
-                end_on=end,
-                total_hours=float(summary.loc[e, "hours"]),
-                total_cost=float(summary.loc[e, "cost"]),
-                strength_share=_none(summary.loc[e, "strength_share"]),
-                expected_benefit=float(summary.loc[e, "expected_benefit"]),
-                items=_records(groups["items"].get(e), _ITEM_FIELDS),
-                manager_actions=_records(groups["actions"].get(e), _ACTION_FIELDS),
-                followups=_records(groups["followups"].get(e), _FOLLOWUP_FIELDS),
-                unmet_needs=_records(groups["unmet"].get(e), _UNMET_FIELDS),
-                transfer_risks=_records(groups["risks"].get(e), _RISK_FIELDS),
-            )
+        for fields in self._plan_fields(employee_ids):
+            yield Plan(**fields)
 
     def write_jsonl(self, path: str | Path) -> Path:
-        """Write one plan document per line (``plans.jsonl``), atomically."""
+        """Write one plan document per line (``plans.jsonl``), atomically.
+
+        Each line is what :meth:`Plan.model_dump_json` gives for the plan
+        (the tests check it byte for byte), serialised straight from the
+        plan's fields, which is several times faster than building the
+        models.
+        """
+        from pydantic_core import to_json
+
         from devplan._bundle import atomic_path
 
         path = Path(path)
-        with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
-            for plan in self.iter_plans():
-                fh.write(plan.model_dump_json() + "\n")
+        with atomic_path(path) as tmp, tmp.open("wb") as fh:
+            for fields in self._plan_fields():
+                fh.write(to_json(fields) + b"\n")
         return path
 
+    def _plan_fields(self, employee_ids=None) -> Iterator[dict]:
+        """Each plan's fields, in the order and with the defaults of
+        :class:`Plan` (nested rows likewise)."""
+        ids = self.plan_summary["employee_id"].astype(str)
+        if employee_ids is not None:
+            ids = ids[ids.isin([str(e) for e in employee_ids])]
+        people = pd.Index(ids)
+        # every table's rows as plain records, grouped by person, at once
+        groups = {
+            name: _grouped_records(table, _NESTED[name], people)
+            for name, table in (
+                ("items", self.plans),
+                ("manager_actions", self.manager_actions),
+                ("followups", self.followups),
+                ("unmet_needs", self.unmet_needs),
+                ("transfer_risks", self.transfer_risks),
+            )
+        }
+        at = _positions(people, self.plan_summary["employee_id"])
+        keep = at >= 0
+        summary = self.plan_summary[keep]
+        order = np.argsort(at[keep])
+        hours = summary["hours"].to_numpy(dtype=float)[order]
+        cost = summary["cost"].to_numpy(dtype=float)[order]
+        share = summary["strength_share"].to_numpy(dtype=float)[order]
+        benefit = summary["expected_benefit"].to_numpy(dtype=float)[order]
+        t = _positions(people, self.tracks["employee_id"])
+        track = np.empty(len(people), dtype=object)
+        reasons = np.empty(len(people), dtype=object)
+        track[t[t >= 0]] = self.tracks["track"].astype(str).to_numpy()[t >= 0]
+        reasons[t[t >= 0]] = self.tracks["reasons"].astype(str).to_numpy()[t >= 0]
+        end = _add_months(self.start_date, self.horizon_months) - dt.timedelta(days=1)
+        for i, e in enumerate(people):
+            yield {
+                "employee_id": e,
+                "track": track[i],
+                "track_reasons": reasons[i],
+                "start_on": self.start_date,
+                "end_on": end,
+                "total_hours": float(hours[i]),
+                "total_cost": float(cost[i]),
+                "strength_share": None if np.isnan(share[i]) else float(share[i]),
+                "expected_benefit": float(benefit[i]),
+                **{name: groups[name][i] for name in groups},
+            }
 
-_ITEM_FIELDS = [
-    "step",
-    "item_id",
-    "title",
-    "kind",
-    "purpose",
-    "competency_id",
-    "start_on",
-    "end_on",
-    "hours",
-    "cost",
-    "rationale",
-]
-_ACTION_FIELDS = ["date", "action", "competency_id", "item_id", "description"]
-_FOLLOWUP_FIELDS = ["date", "kind", "with_whom", "agenda", "reminder_on", "milestone"]
-_UNMET_FIELDS = ["competency_id", "importance", "gap", "reason"]
-_RISK_FIELDS = ["competency_id", "manager_id", "suggested_coach_id", "suggestion"]
+
+#: The nested models of a plan, by field.
+_NESTED = {
+    name: Plan.model_fields[name].annotation.__args__[0]
+    for name in (
+        "items",
+        "manager_actions",
+        "followups",
+        "unmet_needs",
+        "transfer_risks",
+    )
+}
 
 
-def _none(value):
-    return None if value is None or pd.isna(value) else float(value)
-
-
-def _records(frame: pd.DataFrame | None, fields: list[str]) -> list[dict]:
-    if frame is None or not len(frame):
-        return []
-    out = []
-    for row in frame[[f for f in fields if f in frame.columns]].to_dict("records"):
-        clean = {}
-        for key, value in row.items():
-            if isinstance(value, pd.Timestamp):
-                value = value.date()
-            elif value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-                value = None
-            elif isinstance(value, np.generic):
-                value = value.item()
-            clean[key] = value
-        out.append(clean)
-    return out
+def _grouped_records(frame: pd.DataFrame, model, people: pd.Index) -> list[list[dict]]:
+    """Rows of ``frame`` as plain dicts with ``model``'s fields in order
+    (dates as dates, missing as None or the field's default), one list per
+    person of ``people``."""
+    columns = list(model.model_fields)
+    values = {}
+    for name in columns:
+        if name not in frame.columns:
+            default = model.model_fields[name].default
+            values[name] = [default] * len(frame)
+            continue
+        s = frame[name]
+        if s.dtype.kind == "M":
+            dates = s.dt.date.astype(object)
+            values[name] = dates.where(s.notna(), None).to_numpy()
+        elif s.dtype.kind in "iub":
+            values[name] = s.to_numpy().tolist()
+        elif s.dtype.kind == "f":
+            arr = s.to_numpy(dtype=float)
+            values[name] = [None if v != v else v for v in arr.tolist()]
+        else:
+            obj = s.astype(object)
+            values[name] = obj.where(s.notna(), None).to_numpy().tolist()
+    records = [
+        dict(zip(columns, row, strict=True))
+        for row in zip(*values.values(), strict=True)
+    ]
+    at = _positions(people, frame["employee_id"])
+    order = np.argsort(at, kind="stable")
+    bounds = np.searchsorted(at[order], np.arange(len(people) + 1))
+    return [
+        [records[j] for j in order[bounds[i] : bounds[i + 1]]]
+        for i in range(len(people))
+    ]
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
