@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from devplan import CompetencyScorer, PathRecommender, assign_tracks, build_plans
-from devplan._plans import default_start_date
+from devplan._plans import _rationale, default_start_date
 from devplan._recommend import _person_state
 from devplan._schedule import followups, manager_actions, schedule
 from devplan.datasets import make_organisation
@@ -68,11 +68,15 @@ def main(argv: list[str] | None = None) -> None:
         track_content=content,
     )
     rows.append(("  select items", time.perf_counter() - start))
-    selected["rationale"] = ""
+    start = time.perf_counter()
+    names = bundle.competencies.set_index("competency_id")["name"].astype(str)
+    selected["rationale"] = _rationale(selected, profiles, names, tracks, 5.0)
+    rows.append(("  rationales", time.perf_counter() - start))
     day = default_start_date(bundle)
     start = time.perf_counter()
     plans, _ = schedule(selected, bundle.employees, start_date=day)
     rows.append(("  schedule", time.perf_counter() - start))
+    rows.append(("dated plans (the three above)", sum(s for _, s in rows[1:4])))
     start = time.perf_counter()
     manager_actions(plans, bundle.employees, start_date=day)
     followups(plans, bundle.employees, start_date=day)

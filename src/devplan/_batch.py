@@ -372,12 +372,11 @@ def _assemble(staging, final, n_chunks, data, shared, cfg, fmt, excel, ics):
 
     # plans.jsonl: the plan documents, chunk by chunk
     planned = 0
-    with (final / "plans.jsonl").open("w", encoding="utf-8") as fh:
+    with (final / "plans.jsonl").open("wb") as fh:
         for k in parts:
             result = _chunk_result(staging, k, risks, data, shared)
             planned += len(result.plan_summary)
-            for plan in result.iter_plans():
-                fh.write(plan.model_dump_json() + "\n")
+            fh.writelines(result.jsonl_lines())
     files.append("plans.jsonl")
     if excel:
         from devplan._export import write_workbook

@@ -104,15 +104,19 @@ class PlanResult:
         plan's fields, which is several times faster than building the
         models.
         """
-        from pydantic_core import to_json
-
         from devplan._bundle import atomic_path
 
         path = Path(path)
         with atomic_path(path) as tmp, tmp.open("wb") as fh:
-            for fields in self._plan_fields():
-                fh.write(to_json(fields) + b"\n")
+            fh.writelines(self.jsonl_lines())
         return path
+
+    def jsonl_lines(self) -> Iterator[bytes]:
+        """The lines of ``plans.jsonl`` (UTF-8, each ending in a newline)."""
+        from pydantic_core import to_json
+
+        for fields in self._plan_fields():
+            yield to_json(fields) + b"\n"
 
     def _plan_fields(self, employee_ids=None) -> Iterator[dict]:
         """Each plan's fields, in the order and with the defaults of
