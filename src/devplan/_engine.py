@@ -47,6 +47,21 @@ CHUNK_TABLES = (
 )
 
 
+#: Profile columns that plan building reads (selection, rationales, risks).
+PLANNING_COLUMNS = (
+    "employee_id",
+    "competency_id",
+    "score",
+    "percentile",
+    "others_score",
+    "required_level",
+    "importance",
+    "gap",
+    "is_need",
+    "is_strength",
+)
+
+
 @dataclasses.dataclass
 class Shared:
     """What every chunk needs, fitted once on the whole bundle."""
@@ -79,13 +94,16 @@ def chunk_work(
     Returns
     -------
     dict of str to DataFrame
-        :data:`CHUNK_TABLES` plus ``weak`` and ``strong`` (see
+        :data:`CHUNK_TABLES` (without ``profiles`` and ``tracks`` when they
+        were given) plus ``weak`` and ``strong`` (see
         :func:`devplan._plans.risk_inputs`).
     """
+    tables = {}
     if profiles is None:
         profiles = shared.scorer.profiles(chunk)
         tracks = assign_tracks(chunk, profiles, shared.config)
-    tables = {"profiles": profiles, "tracks": tracks}
+        # given profiles and tracks are not sent back
+        tables = {"profiles": profiles, "tracks": tracks}
     tables.update(
         plan_tables(
             chunk,
@@ -232,10 +250,19 @@ def _run_dask(work, tasks, *, n_jobs, scheduler):
             cluster.close()
 
 
-def combine(parts: list[dict], bundle: Bundle, shared: Shared) -> PlanResult:
-    """One :class:`PlanResult` from the chunks' tables, with transfer risks."""
+def combine(
+    parts: list[dict], bundle: Bundle, shared: Shared, given: dict | None = None
+) -> PlanResult:
+    """One :class:`PlanResult` from the chunks' tables, with transfer risks.
+
+    ``given`` holds the profiles and tracks the chunks were given (they do
+    not come back from the chunks).
+    """
+    given = given or {}
     tables = {
-        name: pd.concat([p[name] for p in parts], ignore_index=True)
+        name: given[name]
+        if name in given
+        else pd.concat([p[name] for p in parts], ignore_index=True)
         for name in (*CHUNK_TABLES, "weak", "strong")
     }
     names = bundle.competencies.set_index("competency_id")["name"].astype(str)
@@ -405,13 +432,15 @@ def build_plans(
     ids = pd.Index(pd.unique(tracks["employee_id"].astype(str)))
     in_tracks = _positions(ids, bundle.employees["employee_id"]) >= 0
     planned = dataclasses.replace(bundle, employees=bundle.employees[in_tracks])
+    # chunks carry only the profile columns planning reads
+    needed = [c for c in PLANNING_COLUMNS if c in profiles.columns]
     tasks = (
         (chunk, shared, p, t)
         for chunk, p, t in iter_chunks(
-            planned, chunk_size or DEFAULT_CHUNK_SIZE, profiles, tracks
+            planned, chunk_size or DEFAULT_CHUNK_SIZE, profiles[needed], tracks
         )
     )
     parts = list(
         run_chunks(chunk_work, tasks, n_jobs=n_jobs, engine=engine, scheduler=scheduler)
     )
-    return combine(parts, bundle, shared)
+    return combine(parts, bundle, shared, {"profiles": profiles, "tracks": tracks})
