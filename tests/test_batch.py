@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from devplan import write_bundle
-from devplan._batch import STAGING, _roll_forward, run_batch
+from devplan._batch import LOCK, STAGING, _roll_forward, run_batch
 from devplan._cli import EXIT_UNUSABLE, main
 from devplan.datasets import make_organisation
 
@@ -144,6 +144,23 @@ def test_resume_with_changed_settings_starts_afresh(org_dir, tmp_path):
         progress=False,
     )
     assert report.resumed == 0 and report.nothing_lost
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path, capsys):
+    import fcntl
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with (out / LOCK).open("a") as held:
+        # another run holds the folder
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        argv = ["plan", str(SAMPLES / "demo"), "--out", str(out), "--quiet"]
+        assert main(argv) == EXIT_UNUSABLE
+        assert "another devplan run is writing" in capsys.readouterr().err
+        assert sorted(p.name for p in out.iterdir()) == [LOCK]
+    # once it is done, the folder is free again
+    assert main(argv) == 0
+    assert (out / "run.json").exists()
 
 
 def test_an_interrupted_commit_is_rolled_forward(tmp_path):

@@ -22,6 +22,7 @@ and chunk size are the same.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -32,6 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
 
 from devplan._bundle import atomic_path, file_hashes, read_bundle, write_table
 from devplan._config import Config, load_config
@@ -48,6 +54,8 @@ from devplan._engine import (
 from devplan._plans import PlanResult, transfer_risks
 
 STAGING = ".devplan-run"
+#: Lock file held by the run writing into an output folder.
+LOCK = ".devplan-run.lock"
 FORMATS = ("csv", "parquet")
 #: Parts kept per chunk beyond the plan tables: transfer-risk inputs and the
 #: per-employee profile summary.
@@ -167,10 +175,7 @@ def run_batch(
     bundle_path, out = Path(bundle), Path(out)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
-    staging = out / STAGING
-    _roll_forward(out, staging)
-
+    # nothing in ``out`` is touched before the bundle is known to be usable
     if isinstance(config, Config):
         cfg = config
     else:
@@ -178,75 +183,82 @@ def run_batch(
     data = read_bundle(bundle_path, config=cfg)
     hashes = file_hashes(bundle_path)
     timings["read_and_validate"] = time.perf_counter() - clock
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / STAGING
+    with _exclusive(out):
+        _roll_forward(out, staging)
+        fingerprint = _fingerprint(__version__, hashes, cfg, size)
+        done = _start_staging(staging, fingerprint, resume)
+        clock = time.perf_counter()
+        shared = prepare(data, cfg)
+        timings["fit_norms"] = time.perf_counter() - clock
 
-    fingerprint = _fingerprint(__version__, hashes, cfg, size)
-    done = _start_staging(staging, fingerprint, resume)
-    clock = time.perf_counter()
-    shared = prepare(data, cfg)
-    timings["fit_norms"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        n_people = len(data.employees)
+        n_chunks = max(-(-n_people // size), 1)
+        pending = [k for k in range(n_chunks) if k not in done]
+        bar = _progress_bar(n_people, progress)
+        bar.update(sum(_chunk_len(k, size, n_people) for k in done))
+        todo = set(pending)
+        tasks = (
+            (chunk, shared)
+            for k, (chunk, _, _) in enumerate(iter_chunks(data, size))
+            if k in todo
+        )
+        results = run_chunks(
+            _chunk_with_summary,
+            tasks,
+            n_jobs=n_jobs,
+            engine=engine,
+            scheduler=scheduler,
+        )
+        for k, tables in zip(pending, results, strict=True):
+            _write_part(staging, k, tables)
+            bar.update(_chunk_len(k, size, n_people))
+        bar.close()
+        timings["score_track_plan"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    n_people = len(data.employees)
-    n_chunks = max(-(-n_people // size), 1)
-    pending = [k for k in range(n_chunks) if k not in done]
-    bar = _progress_bar(n_people, progress)
-    bar.update(sum(_chunk_len(k, size, n_people) for k in done))
-    todo = set(pending)
-    tasks = (
-        (chunk, shared)
-        for k, (chunk, _, _) in enumerate(iter_chunks(data, size))
-        if k in todo
-    )
-    results = run_chunks(
-        _chunk_with_summary, tasks, n_jobs=n_jobs, engine=engine, scheduler=scheduler
-    )
-    for k, tables in zip(pending, results, strict=True):
-        _write_part(staging, k, tables)
-        bar.update(_chunk_len(k, size, n_people))
-    bar.close()
-    timings["score_track_plan"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        final = staging / "final"
+        final.mkdir(exist_ok=True)
+        counts, files = _assemble(
+            staging, final, n_chunks, data, shared, cfg, format, excel, ics
+        )
+        timings["assemble"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    final = staging / "final"
-    final.mkdir(exist_ok=True)
-    counts, files = _assemble(
-        staging, final, n_chunks, data, shared, cfg, format, excel, ics
-    )
-    timings["assemble"] = time.perf_counter() - clock
-
-    n_in = data.input_rows.get("employees", n_people)
-    errors = data.errors
-    rejected = int(errors.loc[errors["table"] == "employees", "row"].nunique())
-    counts = {
-        "input_rows": data.input_rows,
-        "employees_in": int(n_in),
-        "employees_with_a_plan": counts["planned"],
-        "employees_in_errors": rejected,
-        "plan_items": counts["plan_items"],
-        "followups": counts["followups"],
-        "unmet_needs": counts["unmet_needs"],
-        "error_rows": len(errors),
-    }
-    nothing_lost = n_in == counts["employees_with_a_plan"] + rejected
-    run = {
-        "devplan_version": __version__,
-        "bundle": str(bundle_path),
-        "config": cfg.model_dump(mode="json"),
-        "start_date": shared.start_date.isoformat(),
-        "input_files": hashes,
-        "engine": engine,
-        "n_jobs": n_jobs,
-        "chunk_size": size,
-        "chunks": n_chunks,
-        "resumed_chunks": len(done),
-        "counts": counts,
-        "nothing_lost": nothing_lost,
-        "outputs": sorted(files),
-        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-    }
-    (final / "run.json").write_text(json.dumps(run, indent=2) + "\n", "utf-8")
-    files.append("run.json")
-    _commit(out, staging, files)
+        n_in = data.input_rows.get("employees", n_people)
+        errors = data.errors
+        rejected = int(errors.loc[errors["table"] == "employees", "row"].nunique())
+        counts = {
+            "input_rows": data.input_rows,
+            "employees_in": int(n_in),
+            "employees_with_a_plan": counts["planned"],
+            "employees_in_errors": rejected,
+            "plan_items": counts["plan_items"],
+            "followups": counts["followups"],
+            "unmet_needs": counts["unmet_needs"],
+            "error_rows": len(errors),
+        }
+        nothing_lost = n_in == counts["employees_with_a_plan"] + rejected
+        run = {
+            "devplan_version": __version__,
+            "bundle": str(bundle_path),
+            "config": cfg.model_dump(mode="json"),
+            "start_date": shared.start_date.isoformat(),
+            "input_files": hashes,
+            "engine": engine,
+            "n_jobs": n_jobs,
+            "chunk_size": size,
+            "chunks": n_chunks,
+            "resumed_chunks": len(done),
+            "counts": counts,
+            "nothing_lost": nothing_lost,
+            "outputs": sorted(files),
+            "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        }
+        (final / "run.json").write_text(json.dumps(run, indent=2) + "\n", "utf-8")
+        files.append("run.json")
+        _commit(out, staging, files)
 
     report = RunReport(
         out=out,
@@ -521,6 +533,28 @@ def _roll_forward(out: Path, staging: Path) -> None:
         elif target.exists():
             target.unlink()
     shutil.rmtree(staging)
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path):
+    """Hold ``OUT/.devplan-run.lock`` for the run: one run per folder."""
+    path = out / LOCK
+    with path.open("a") as fh:
+        if fcntl is None:  # pragma: no cover - not POSIX: no locking
+            yield
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(
+                f"Got --out {out}, where another devplan run is writing (it "
+                f"holds {path}); wait for it to finish or choose another "
+                "output folder."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 # -- progress and summary ----------------------------------------------------
