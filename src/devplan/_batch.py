@@ -222,7 +222,7 @@ def run_batch(
         final = staging / "final"
         final.mkdir(exist_ok=True)
         counts, files = _assemble(
-            staging, final, n_chunks, data, shared, cfg, format, excel, ics
+            staging, final, n_chunks, data, shared, format, excel, ics
         )
         timings["assemble"] = time.perf_counter() - clock
 
@@ -269,7 +269,7 @@ def run_batch(
         chunks=n_chunks,
         resumed=len(done),
     )
-    report.summary_lines = _summary_lines(report, data, cfg, format)
+    report.summary_lines = _summary_lines(report, data, format)
     return report
 
 
@@ -335,7 +335,7 @@ def _read_part(staging: Path, k: int, name: str, columns=None) -> pd.DataFrame:
 # -- assembling --------------------------------------------------------------
 
 
-def _assemble(staging, final, n_chunks, data, shared, cfg, fmt, excel, ics):
+def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     """Final files from the parts, one chunk at a time where it matters."""
     from devplan._tracks import track_summary
 
@@ -575,7 +575,7 @@ def _progress_bar(total: int, progress: bool | None):
     )
 
 
-def _summary_lines(report: RunReport, data, cfg, fmt) -> list[str]:
+def _summary_lines(report: RunReport, data, fmt) -> list[str]:
     c = report.counts
     seconds = sum(report.timings.values())
     lines = [

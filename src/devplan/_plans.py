@@ -87,7 +87,7 @@ class PlanResult:
         -------
         Plan
         """
-        if employee_id not in set(self.plan_summary["employee_id"]):
+        if not (self.plan_summary["employee_id"] == employee_id).any():
             raise KeyError(f"Got employee_id={employee_id!r}; no plan for it.")
         return next(self.iter_plans([employee_id]))
 
@@ -182,6 +182,11 @@ def _grouped_records(frame: pd.DataFrame, model, people: pd.Index) -> list[list[
     """Rows of ``frame`` as plain dicts with ``model``'s fields in order
     (dates as dates, missing as None or the field's default), one list per
     person of ``people``."""
+    # only the rows of these people, in their order
+    at = _positions(people, frame["employee_id"])
+    order = np.flatnonzero(at >= 0)
+    order = order[np.argsort(at[order], kind="stable")]
+    frame, at = frame.iloc[order], at[order]
     columns = list(model.model_fields)
     values = {}
     for name in columns:
@@ -205,13 +210,8 @@ def _grouped_records(frame: pd.DataFrame, model, people: pd.Index) -> list[list[
         dict(zip(columns, row, strict=True))
         for row in zip(*values.values(), strict=True)
     ]
-    at = _positions(people, frame["employee_id"])
-    order = np.argsort(at, kind="stable")
-    bounds = np.searchsorted(at[order], np.arange(len(people) + 1))
-    return [
-        [records[j] for j in order[bounds[i] : bounds[i + 1]]]
-        for i in range(len(people))
-    ]
+    bounds = np.searchsorted(at, np.arange(len(people) + 1))
+    return [records[bounds[i] : bounds[i + 1]] for i in range(len(people))]
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -182,10 +182,6 @@ def _month_index(days: np.ndarray, start: np.datetime64) -> np.ndarray:
     return months - start.astype("datetime64[M]").astype(np.int64)
 
 
-def _str(values: object) -> pd.Series:
-    return pd.Series(values).astype("str")
-
-
 def _iso(days: np.ndarray) -> pd.Series:
     """Dates as ISO text (``2026-01-31``)."""
     stamps = pa.array(np.asarray(days, dtype="datetime64[D]").astype("datetime64[s]"))

@@ -574,7 +574,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         if not keep.all():
             e, t, c, x, r, i = e[keep], t[keep], c[keep], x[keep], r[keep], i[keep]
         if fitting:
-            self._flag_raters(e, t, x, r, raters)
+            self._flag_raters(t, x, r, raters)
             if self.exclude_non_discriminating and len(self.non_discriminating_):
                 flat = raters.isin(self.non_discriminating_).astype(np.int32)
                 ok = _take(flat, r, missing=0) == 0
@@ -639,7 +639,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             in_cycle |= dates == nat
         return in_cycle
 
-    def _flag_raters(self, e, t, x, r, raters: pd.Index) -> None:
+    def _flag_raters(self, t, x, r, raters: pd.Index) -> None:
         """Ratings per rater and raters who never vary (non-discriminating)."""
         others = (r >= 0) & (t != SELF)
         n_r = len(raters)
