@@ -55,6 +55,8 @@ LEVEL_FIT = np.array(
 #: Level fit by code (3 × person bucket + item level), and 0 (code 9) for
 #: a foundation item a senior person does not need.
 FIT_VALUES = np.append(LEVEL_FIT.ravel(), 0.0)
+#: Whether a level-fit code allows the item at all.
+_FITS = FIT_VALUES > 0
 _SENIOR = ("senior", "executive")
 _NEED_WEIGHT = {"critical": 1.0, "important": 0.6, "useful": 0.0}
 
@@ -424,9 +426,7 @@ class PathRecommender(BaseEstimator):
         h_total = hours[sl].astype(float)
         money = budget[sl].astype(float)
         fit = self._level_fit(state["score"][sl], state["senior"][sl])
-        ok = allowed["ok"].copy()
-        for code in np.flatnonzero(FIT_VALUES <= 0):
-            ok &= fit != code
+        ok = allowed["ok"] & _FITS[fit]
 
         # Candidates: allowed items that touch a competency where the person
         # has a strength, a weighted need or track content (nothing else can
@@ -765,13 +765,13 @@ class PathRecommender(BaseEstimator):
         ]
         return pd.DataFrame(
             {
-                "employee_id": people.to_numpy()[start + rows],
-                "competency_id": self.competencies_.to_numpy()[cols],
-                "importance": importance,
+                "employee_id": pd.Index(people, dtype="str").take(start + rows),
+                "competency_id": pd.Index(self.competencies_, dtype="str").take(cols),
+                "importance": pd.Index(importance, dtype="str"),
                 "gap": remaining[rows, cols],
                 "reason": reason,
             }
-        ).astype({"employee_id": "str", "competency_id": "str", "importance": "str"})
+        )
 
 
 def _prerequisite_matrix(items: pd.DataFrame):
