@@ -30,6 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from devplan._schema import ITEM_KINDS, KIND_GROUP
+from devplan._text import TEXT as _TEXT
+from devplan._text import join_groups as _join_groups
 
 __all__ = ["manager_actions", "followups", "schedule", "to_ics", "write_ics"]
 
@@ -218,10 +220,6 @@ def _number(values: object) -> pd.Series:
     return rounded.astype("str").str.removesuffix(".0")
 
 
-#: Text columns are built as Arrow ``large_string`` arrays (no 2 GB limit).
-_TEXT = pa.large_string()
-
-
 def _arrow(values: object) -> pa.Array:
     """Text as one Arrow ``large_string`` array (missing values as nulls)."""
     array = pa.array(pd.Series(values).astype("str"))
@@ -281,23 +279,6 @@ def _label_text(ids: pd.Series, names: Mapping[str, str] | None) -> pa.Array:
     """:func:`_label` as Arrow text, looking each distinct id up once."""
     codes, distinct = pd.factorize(ids.astype("str"), use_na_sentinel=False)
     return _arrow(_label(pd.Series(distinct), names)).take(codes)
-
-
-def _join_groups(
-    group: np.ndarray, values: pa.Array, n_groups: int, sep: str
-) -> pa.Array:
-    """``values`` joined with ``sep`` per group ``0 .. n_groups - 1``.
-
-    ``group`` must be sorted; a group without values gives a null. Done by
-    Arrow in one pass (no Python call per group).
-    """
-    counts = np.bincount(group, minlength=n_groups)
-    offsets = np.zeros(n_groups + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    lists = pa.ListArray.from_arrays(
-        pa.array(offsets), values, mask=pa.array(counts == 0)
-    )
-    return pc.binary_join(lists, pa.scalar(sep, _TEXT))
 
 
 def _take_from(arrays: list[pa.Array], rows: np.ndarray) -> pa.ChunkedArray:

@@ -24,11 +24,13 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from devplan._config import Config
 from devplan._schema import IMPORTANCES, RATER_TYPES
+from devplan._text import TEXT, join_groups
 
 SELF, MANAGER, PEER, DIRECT_REPORT, ASSESSOR = range(len(RATER_TYPES))
 OTHERS = (MANAGER, PEER, DIRECT_REPORT, ASSESSOR)
@@ -1446,19 +1448,9 @@ def summarise_profiles(profiles: pd.DataFrame, *, agreement_threshold: float = 0
     200
     """
     p = profiles
-    strengths = (
-        p[p["is_strength"]]
-        .sort_values(["employee_id", "strength_rank"])
-        .groupby("employee_id", sort=False)["competency_id"]
-        .agg(";".join)
-    )
-    needs = (
-        p[p["is_need"]]
-        .sort_values(["employee_id", "need_rank"])
-        .groupby("employee_id", sort=False)["competency_id"]
-        .agg(";".join)
-    )
     grouped = p.groupby("employee_id", sort=False)
+    # people in order of first appearance, as the groupby gives them
+    person, people = pd.factorize(p["employee_id"])
     out = pd.DataFrame(
         {
             "n_scored": grouped["scored"].sum().astype(np.int64),
@@ -1468,8 +1460,16 @@ def summarise_profiles(profiles: pd.DataFrame, *, agreement_threshold: float = 0
             "mean_percentile": grouped["percentile"].mean(),
         }
     )
-    out["signature_strengths"] = strengths.reindex(out.index).astype("str")
-    out["needs"] = needs.reindex(out.index).astype("str")
+    for column, flag, rank in (
+        ("signature_strengths", "is_strength", "strength_rank"),
+        ("needs", "is_need", "need_rank"),
+    ):
+        rows = np.flatnonzero(p[flag].to_numpy(dtype=bool))
+        rows = rows[np.lexsort((p[rank].to_numpy()[rows], person[rows]))]
+        ids = pa.array(p["competency_id"].astype("str").to_numpy()[rows], TEXT)
+        joined = join_groups(person[rows], ids, len(people), ";")
+        text = joined.to_numpy(zero_copy_only=False)
+        out[column] = pd.Series(text, index=out.index, dtype="str")
     gap = out["mean_self_other_gap"]
     category = np.where(
         gap > agreement_threshold,
