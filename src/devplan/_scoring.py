@@ -938,11 +938,13 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         for j in range(n_comp):
             members = np.flatnonzero(item_comp == j)
             column[members] = np.arange(len(members))
+        alpha = np.full((n_comp, 3), np.nan)
+        n_responses = np.zeros(n_comp, dtype=np.int64)
         for j in range(n_comp):
             if n_items[j] < 2 or bounds[j] == bounds[j + 1]:
                 continue
             sel = order[bounds[j] : bounds[j + 1]]
-            resp, _ = pd.factorize(g[item_rows[sel]])
+            resp = _first_seen_codes(g[item_rows[sel]])
             wide = np.full((resp.max() + 1, n_items[j]), np.nan)
             wide[resp, column[i[item_rows[sel]]]] = x[sel]
             wide = wide[(~np.isnan(wide)).sum(axis=1) >= 2]
@@ -952,12 +954,10 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
                 res = cronbach_alpha(pd.DataFrame(wide), nan_policy="pairwise")
             except ValueError:
                 continue  # no variance or too little overlap: alpha undefined
-            records.loc[j, ["alpha", "alpha_ci_low", "alpha_ci_high"]] = (
-                res.alpha,
-                res.ci_low,
-                res.ci_high,
-            )
-            records.loc[j, "n_responses"] = len(wide)
+            alpha[j] = res.alpha, res.ci_low, res.ci_high
+            n_responses[j] = len(wide)
+        records[["alpha", "alpha_ci_low", "alpha_ci_high"]] = alpha
+        records["n_responses"] = n_responses
         return records
 
     # ------------------------------------------------------------------
@@ -1414,6 +1414,19 @@ def _requirements(universe, employees, roles, competencies):
     required[has] = role_req[codes[has]]
     importance[has] = role_imp[codes[has]]
     return required, importance
+
+
+def _first_seen_codes(keys: np.ndarray) -> np.ndarray:
+    """Codes ``0, 1, ...`` of ``keys`` in order of first appearance.
+
+    What ``pd.factorize(keys)[0]`` gives, without hashing when equal keys
+    sit in runs of ascending keys (rater-level groups in row order do).
+    """
+    if len(keys) and np.all(keys[1:] >= keys[:-1]):
+        codes = np.zeros(len(keys), dtype=np.int64)
+        np.cumsum(keys[1:] != keys[:-1], out=codes[1:])
+        return codes
+    return pd.factorize(keys)[0]
 
 
 def summarise_profiles(profiles: pd.DataFrame, *, agreement_threshold: float = 0.5):
