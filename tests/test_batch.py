@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from devplan import write_bundle
+from devplan import generate_plans, read_bundle, write_bundle
 from devplan._batch import LOCK, STAGING, _roll_forward, run_batch
 from devplan._cli import EXIT_UNUSABLE, main
 from devplan.datasets import make_organisation
@@ -85,6 +85,14 @@ def test_chunks_and_jobs_do_not_change_the_files(org_dir, tmp_path):
     for name in a:
         if name != "run.json":
             assert a[name] == b[name], name
+    # the chunks' plan documents, with the organisation's transfer risks
+    # filled in afterwards, are those of the one-call API
+    api = generate_plans(read_bundle(org_dir / "bundle"))
+    assert b["plans.jsonl"] == b"".join(api.jsonl_lines())
+    with_risks = [
+        line for line in b["plans.jsonl"].splitlines() if b'"transfer_risks":[{' in line
+    ]
+    assert len(with_risks) == api.transfer_risks["employee_id"].nunique() > 10
 
 
 def _start(bundle, out, *extra):

@@ -5,11 +5,15 @@
 1. reads and validates the bundle (a broken bundle stops here, before any
    work, with :class:`BundleError`);
 2. fits norms and the catalog once (:func:`devplan._engine.prepare`);
-3. runs the chunks of employees (locally or on Dask) and writes each
-   chunk's tables as Parquet parts into a staging folder
-   ``OUT/.devplan-run/``, with a marker once a chunk is complete;
+3. runs the chunks of employees (locally or on Dask); each chunk also
+   serialises its plan documents, with the organisation-wide transfer risks
+   left empty. Each chunk's tables are written as Arrow IPC parts, and its
+   ``plans.jsonl`` lines as is, into a staging folder ``OUT/.devplan-run/``,
+   with a marker once a chunk is complete;
 4. assembles the final files from the parts, chunk by chunk (memory stays
-   bounded by the chunk size), in ``.devplan-run/final/``;
+   bounded by the chunk size), in ``.devplan-run/final/``: tables in the
+   requested format, and ``plans.jsonl`` with each plan's transfer risks
+   spliced in;
 5. commits: a journal lists the files, each one is moved into ``OUT`` with
    an atomic rename, then the journal and the staging folder go.
 
@@ -33,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
 
 try:
     import fcntl
@@ -51,7 +57,7 @@ from devplan._engine import (
     prepare,
     run_chunks,
 )
-from devplan._plans import PlanResult, transfer_risks
+from devplan._plans import PlanResult, splice_late_fields, transfer_risks
 
 STAGING = ".devplan-run"
 #: Lock file held by the run writing into an output folder.
@@ -60,7 +66,9 @@ FORMATS = ("csv", "parquet")
 #: Parts kept per chunk beyond the plan tables: transfer-risk inputs and the
 #: per-employee profile summary.
 _EXTRA_PARTS = ("weak", "strong", "profile_summary")
-_DEVELOPING_COLUMNS = ["employee_id", "competency_id", "purpose"]
+#: How chunk parts are stored (part of the resume fingerprint: a run of
+#: another layout is started afresh, not resumed).
+_PART_FORMAT = "arrow-ipc-lz4+jsonl"
 
 
 @dataclass
@@ -283,6 +291,7 @@ def _fingerprint(version, hashes, cfg, size) -> str:
             "inputs": hashes,
             "config": cfg.model_dump(mode="json"),
             "chunk_size": size,
+            "parts": _PART_FORMAT,
         },
         sort_keys=True,
     )
@@ -314,22 +323,43 @@ def _write_part(staging: Path, k: int, tables: dict) -> None:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for name in (*CHUNK_TABLES, *_EXTRA_PARTS):
-        tables[name].reset_index(drop=True).to_parquet(
-            folder / f"{name}.parquet", index=False
-        )
+        table = pa.Table.from_pandas(tables[name], preserve_index=False)
+        feather.write_feather(table, _part_path(staging, k, name), compression="lz4")
+    _part_path(staging, k, "plans").with_suffix(".jsonl").write_bytes(tables["jsonl"])
     # the marker is written last: a chunk without it is redone
     with atomic_path(staging / "parts" / f"{k:05d}.done") as tmp:
         tmp.write_text("done\n", "utf-8")
 
 
 def _chunk_with_summary(chunk, shared):
-    return chunk_work(chunk, shared, summarise=True)
+    """A chunk's tables and its ``plans.jsonl`` lines, whose organisation-wide
+    fields (:data:`devplan._plans.LATE_FIELDS`) are left empty for the assembly."""
+    tables = chunk_work(chunk, shared, summarise=True)
+    plans = _chunk_plans(tables, shared, pd.DataFrame(columns=["employee_id"]))
+    tables["jsonl"] = b"".join(plans.jsonl_lines())
+    return tables
+
+
+def _chunk_plans(tables, shared, risks) -> PlanResult:
+    """A chunk's tables as a :class:`PlanResult` (for its plan documents)."""
+    return PlanResult(
+        **{name: tables[name] for name in CHUNK_TABLES},
+        transfer_risks=risks,
+        errors=pd.DataFrame(),
+        start_date=shared.start_date,
+        horizon_months=shared.config.plan.horizon_months,
+        config=shared.config,
+    )
+
+
+def _part_path(staging: Path, k: int, name: str) -> Path:
+    # parts are Arrow IPC files (LZ4): several times faster to write and read
+    # than Parquet, and only the final tables need Parquet's compactness
+    return staging / "parts" / f"{k:05d}" / f"{name}.arrow"
 
 
 def _read_part(staging: Path, k: int, name: str, columns=None) -> pd.DataFrame:
-    return pd.read_parquet(
-        staging / "parts" / f"{k:05d}" / f"{name}.parquet", columns=columns
-    )
+    return pd.read_feather(_part_path(staging, k, name), columns=columns)
 
 
 # -- assembling --------------------------------------------------------------
@@ -382,13 +412,15 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
         write_table(table, final / f"{name}{suffix}")
         files.append(f"{name}{suffix}")
 
-    # plans.jsonl: the plan documents, chunk by chunk
+    # plans.jsonl: the chunks' plan documents with their transfer risks
     planned = 0
     with (final / "plans.jsonl").open("wb") as fh:
         for k in parts:
-            result = _chunk_result(staging, k, risks, data, shared)
-            planned += len(result.plan_summary)
-            fh.writelines(result.jsonl_lines())
+            people = pd.Index(_read_part(staging, k, "plan_summary")["employee_id"])
+            text = _part_path(staging, k, "plans").with_suffix(".jsonl").read_bytes()
+            mine = risks[risks["employee_id"].isin(people)]
+            fh.write(splice_late_fields(text, people, {"transfer_risks": mine}))
+            planned += len(people)
     files.append("plans.jsonl")
     if excel:
         from devplan._export import write_workbook
@@ -430,39 +462,27 @@ _SHEETS = (
 )
 
 
-def _chunk_result(staging, k, risks, data, shared) -> PlanResult:
-    tables = {name: _read_part(staging, k, name) for name in CHUNK_TABLES}
-    mine = risks[risks["employee_id"].isin(tables["tracks"]["employee_id"])]
-    return PlanResult(
-        **tables,
-        transfer_risks=mine,
-        errors=data.errors.iloc[:0],
-        start_date=shared.start_date,
-        horizon_months=shared.config.plan.horizon_months,
-        config=shared.config,
-    )
-
-
 def _concat_parts(staging, parts, name, target: Path, fmt: str) -> int:
     """Write one table from its parts without holding it whole; rows written."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    paths = [staging / "parts" / f"{k:05d}" / f"{name}.parquet" for k in parts]
+    paths = [_part_path(staging, k, name) for k in parts]
     if fmt == "parquet":
-        schema = pa.unify_schemas(
-            [pq.read_schema(p) for p in paths], promote_options="permissive"
-        )
+        schemas = []
+        for p in paths:
+            with pa.ipc.open_file(p) as reader:
+                schemas.append(reader.schema)
+        schema = pa.unify_schemas(schemas, promote_options="permissive")
         rows = 0
         with pq.ParquetWriter(target, schema) as writer:
             for p in paths:
-                table = pq.read_table(p).cast(schema)
+                table = feather.read_table(p).cast(schema)
                 rows += table.num_rows
                 writer.write_table(table)
         return rows
     rows = 0
     for i, p in enumerate(paths):
-        df = pd.read_parquet(p)
+        df = pd.read_feather(p)
         rows += len(df)
         _append_csv(df, target, header=i == 0)
     return rows

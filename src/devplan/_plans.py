@@ -178,6 +178,71 @@ _NESTED = {
 }
 
 
+#: Plan fields known only once every chunk is done (organisation-wide);
+#: the last fields of :class:`Plan`, in order.
+LATE_FIELDS = ("transfer_risks",)
+
+
+def splice_late_fields(
+    text: bytes, people: pd.Index, late: dict[str, pd.DataFrame]
+) -> bytes:
+    r"""Fill in the :data:`LATE_FIELDS` of ``plans.jsonl`` lines written
+    without them.
+
+    Parameters
+    ----------
+    text : bytes
+        Lines of :meth:`PlanResult.jsonl_lines` whose late fields are empty
+        lists, one per person of ``people``, in that order.
+    people : Index
+        The employee of each line.
+    late : dict of str to DataFrame
+        The rows of each late field (any employees; those of ``people`` are
+        used).
+
+    Returns
+    -------
+    bytes
+        The same lines, byte for byte what :meth:`PlanResult.jsonl_lines`
+        gives when the plans carry those rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan._plans import splice_late_fields
+    >>> text = b'{"employee_id":"e1","transfer_risks":[]}\n'
+    >>> risks = pd.DataFrame({"employee_id": ["e1"], "manager_id": ["m1"],
+    ...     "competency_id": ["lead"], "suggested_coach_id": [None],
+    ...     "suggestion": ["x"]})
+    >>> out = splice_late_fields(text, pd.Index(["e1"]), {"transfer_risks": risks})
+    >>> out.split(b'"transfer_risks":')[1]
+    b'[{"competency_id":"lead","manager_id":"m1","suggested_coach_id":null,"suggestion":"x"}]}\n'
+    """
+    from pydantic_core import to_json
+
+    names = [name for name in LATE_FIELDS if name in late]
+    empty = b"".join(b',"%s":[]' % name.encode() for name in names) + b"}"
+    lines = text.split(b"\n")
+    if lines[-1] != b"" or len(lines) - 1 != len(people):
+        raise ValueError(
+            f"Got {len(lines) - 1} plan lines for {len(people)} employees."
+        )
+    groups = {
+        name: _grouped_records(late[name], _NESTED[name], people) for name in names
+    }
+    for i in range(len(people)):
+        if not any(groups[name][i] for name in names):
+            continue
+        line = lines[i]
+        if not line.endswith(empty):
+            raise ValueError(f"Plan line {i + 1} does not end with {empty!r}.")
+        tail = b"".join(
+            b',"%s":' % name.encode() + to_json(groups[name][i]) for name in names
+        )
+        lines[i] = line[: -len(empty)] + tail + b"}"
+    return b"\n".join(lines)
+
+
 def _grouped_records(frame: pd.DataFrame, model, people: pd.Index) -> list[list[dict]]:
     """Rows of ``frame`` as plain dicts with ``model``'s fields in order
     (dates as dates, missing as None or the field's default), one list per
