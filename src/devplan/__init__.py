@@ -8,6 +8,7 @@ from devplan._batch import RunReport, run_batch
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
 from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
 from devplan._engine import build_plans, generate_plans
+from devplan._fairness import FairnessAudit, audit_fairness
 from devplan._models import Plan, plan_json_schema
 from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
@@ -29,11 +30,13 @@ __all__ = [
     "CompetencyScorer",
     "Config",
     "PlanConfig",
+    "FairnessAudit",
     "ScoringConfig",
     "TrackClassifier",
     "TrackConfig",
     "__version__",
     "assign_tracks",
+    "audit_fairness",
     "cross_validated_report",
     "load_config",
     "NormPercentiles",
