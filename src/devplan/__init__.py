@@ -13,6 +13,7 @@ from devplan._models import Plan, plan_json_schema
 from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
 from devplan._scoring import CompetencyScorer, NormPercentiles, summarise_profiles
+from devplan._tna import TNAResult, tna
 from devplan._tracks import (
     TrackClassifier,
     assign_tracks,
@@ -32,6 +33,7 @@ __all__ = [
     "PlanConfig",
     "FairnessAudit",
     "ScoringConfig",
+    "TNAResult",
     "TrackClassifier",
     "TrackConfig",
     "__version__",
@@ -51,6 +53,7 @@ __all__ = [
     "run_batch",
     "RunReport",
     "summarise_profiles",
+    "tna",
     "track_features",
     "track_summary",
     "write_bundle",
