@@ -162,3 +162,31 @@ def test_protected_attributes_never_change_profiles_tracks_or_plans(org):
         for name in ("profiles", "tracks", "plans", "plan_summary", "unmet_needs"):
             # byte-identical when written
             assert result.tables[name].to_csv() == other.tables[name].to_csv(), name
+
+
+def test_cli_audit(org, tmp_path):
+    from devplan import write_bundle
+    from devplan._bundle import write_table
+    from devplan._cli import main
+
+    bundle, result = org
+    write_bundle(bundle, tmp_path / "bundle")
+    write_table(result.plans, tmp_path / "run" / "plans.csv")
+    write_table(result.plan_summary, tmp_path / "run" / "plan_summary.csv")
+    args = ["--bundle", str(tmp_path / "bundle"), "--out"]
+    assert main(["audit", str(tmp_path / "run"), *args, str(tmp_path / "a")]) == 0
+    groups = pd.read_csv(tmp_path / "a" / "fairness_groups.csv")
+    assert set(groups["group_column"]) == {"age_band", "gender"}
+    # a biased plans file: exit 1 and the flag in the impact table
+    women = bundle.employees.loc[bundle.employees["gender"] == "female", "employee_id"]
+    plans = result.plans
+    visible = plans["item_id"].map(high_visibility(bundle.catalog)).to_numpy()
+    write_table(
+        plans[~(plans["employee_id"].isin(women) & visible)], tmp_path / "biased.csv"
+    )
+    code = main(["audit", str(tmp_path / "biased.csv"), *args, str(tmp_path / "b")])
+    assert code == 1
+    impact = pd.read_csv(tmp_path / "b" / "fairness_impact.csv")
+    assert set(impact.loc[impact["flagged"], "group"]) == {"female"}
+    # unusable input: exit 2
+    assert main(["audit", str(tmp_path / "none"), *args, str(tmp_path / "c")]) == 2

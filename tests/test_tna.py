@@ -179,3 +179,22 @@ def test_bad_input_is_named(org):
         )
     with pytest.raises(ValueError, match="budget"):
         tna(profiles, bundle.employees, bundle.roles, bundle.catalog, budget=-1)
+
+
+def test_cli_report_tna(org, tmp_path):
+    from devplan import write_bundle
+    from devplan._cli import main
+
+    bundle, profiles = org
+    write_bundle(bundle, tmp_path / "bundle")
+    out = tmp_path / "out"
+    argv = ["report", str(tmp_path / "bundle"), "--tna", "--out", str(out)]
+    assert main([*argv, "--budget", "10000", "--sd-y", "20000"]) == 0
+    alloc = pd.read_csv(out / "tna_allocation.csv")
+    assert alloc["funded_cost"].sum() <= 10_000
+    by_comp = pd.read_csv(out / "tna_gaps_by_competency.csv")
+    # the same totals as the Python API on the same bundle
+    api = tna(profiles, bundle.employees, bundle.roles, bundle.catalog)
+    assert by_comp["n_needs"].sum() == len(api.needs)
+    # no report asked for: unusable
+    assert main(["report", str(tmp_path / "bundle"), "--out", str(out)]) == 2
