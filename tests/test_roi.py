@@ -191,6 +191,12 @@ def test_forecast_per_programme(plans):
     g = roi.forecast(plans, by="track", tracks=tracks, sd_y=10_000, effect_sizes=0.5)
     assert g["n_trained"].tolist() == [2, 1]
     assert_allclose(g["direct_cost"], [2_500, 0])
+    # d per person: a 0.2, b 0.4 -> x: 2 x mean(0.3) x 10,000 - 2,000 = 4,000
+    per = pd.Series({"a": 0.2, "b": 0.4, "c": 0.1})
+    h = roi.forecast(plans, by="item_id", sd_y=10_000, effect_sizes=per)
+    assert h.set_index("item_id").loc["x", "utility"] == pytest.approx(4_000)
+    with pytest.raises(ValueError, match="employee 'c'"):
+        roi.forecast(plans, sd_y=1, effect_sizes=per.drop("c"))
     with pytest.raises(ValueError, match="sd_y, salary or measures"):
         roi.forecast(plans)
     with pytest.raises(ValueError, match="by='unit'"):

@@ -57,6 +57,18 @@ class FairnessAudit:
         (Holm), flagged, reason``.
     threshold, alpha, min_group_size
         The settings used.
+
+    Examples
+    --------
+    >>> import devplan
+    >>> b = devplan.datasets.load_sample()
+    >>> audit = devplan.audit_fairness(
+    ...     devplan.generate_plans(b), b.employees, catalog=b.catalog,
+    ...     groups="gender")
+    >>> sorted(audit.tables)
+    ['fairness_groups', 'fairness_impact']
+    >>> audit.flags.empty
+    True
     """
 
     groups: pd.DataFrame

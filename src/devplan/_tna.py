@@ -56,6 +56,15 @@ class TNAResult:
         funded_utility``, best first.
     budget : float
         The budget allocated (``inf`` when none was given).
+
+    Examples
+    --------
+    >>> import devplan
+    >>> b = devplan.datasets.load_sample()
+    >>> profiles = devplan.CompetencyScorer().fit(b).profiles(b)
+    >>> result = devplan.tna(profiles, b.employees, b.roles, b.catalog)
+    >>> sorted(result.tables)[:3]
+    ['tna_allocation', 'tna_closing_paths', 'tna_coverage_gaps']
     """
 
     gaps_by_competency: pd.DataFrame

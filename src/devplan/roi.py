@@ -656,9 +656,12 @@ def forecast(
         T, years the effect lasts.
     criterion : str, default="behaviour"
         Which default effect size to use, see :func:`default_effect_size`.
-    effect_sizes : float or mapping or None, default=None
-        A single d for everyone, or overrides of the default tables
-        (``{"leadership": {"behaviour": 0.5}}``).
+    effect_sizes : float or Series or mapping or None, default=None
+        A single d for everyone, a Series of d by employee_id, or overrides
+        of the default tables (``{"leadership": {"behaviour": 0.5}}``). The
+        published values are the mean effects of whole programmes; a light
+        plan (a few hours of reading) will not reach them, so set your own
+        for such plans, and use :func:`actual` once evaluated.
     hourly_cost : float, default=0.0
         Money per learner hour (participants' time, a Phillips fully loaded
         cost); 0 counts direct costs only.
@@ -699,6 +702,14 @@ def forecast(
     # the effect size per person (leadership content for people managers)
     if isinstance(effect_sizes, int | float | np.number):
         d_person = np.full(len(people), float(effect_sizes))
+    elif isinstance(effect_sizes, pd.Series):
+        values = effect_sizes.set_axis(effect_sizes.index.astype(str))
+        d_person = values.reindex(people).to_numpy(dtype=float)
+        if np.isnan(d_person).any():
+            raise ValueError(
+                "Got effect_sizes without a value for employee "
+                f"{people[np.isnan(d_person)][0]!r}; expected one per employee."
+            )
     else:
         general = default_effect_size(criterion, "general", effect_sizes)
         leader = default_effect_size(criterion, "leadership", effect_sizes)
