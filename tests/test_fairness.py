@@ -143,6 +143,12 @@ def test_bad_input_is_named(org):
             bundle.employees,
             catalog=bundle.catalog,
         )
+    with pytest.raises(ValueError, match="competency_id"):
+        audit_fairness(
+            result.plans.drop(columns="competency_id"),
+            bundle.employees,
+            catalog=bundle.catalog,
+        )
     with pytest.raises(ValueError, match="threshold"):
         audit_fairness(result, bundle.employees, catalog=bundle.catalog, threshold=2)
 

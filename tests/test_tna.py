@@ -177,6 +177,8 @@ def test_bad_input_is_named(org):
         tna(
             profiles.drop(columns="gap"), bundle.employees, bundle.roles, bundle.catalog
         )
+    with pytest.raises(ValueError, match="hourly_cost=-5"):
+        tna(profiles, bundle.employees, bundle.roles, bundle.catalog, hourly_cost=-5)
     with pytest.raises(ValueError, match="budget"):
         tna(profiles, bundle.employees, bundle.roles, bundle.catalog, budget=-1)
 

@@ -193,6 +193,12 @@ def _per_person(plans, people, catalog, plan_summary):
         # default expected gain of each item on the competency it serves
         from devplan._recommend import PathRecommender
 
+        if "competency_id" not in plans:
+            raise ValueError(
+                "Table plans lacks column 'competency_id' (and 'benefit'); "
+                "expected one of them, or pass plan_summary."
+            )
+
         rec = PathRecommender().fit(catalog)
         c = rec.competencies_.get_indexer(plans["competency_id"].astype(str)[keep])
         gain = np.where(c >= 0, rec.effects_[j, np.maximum(c, 0)], 0.0)

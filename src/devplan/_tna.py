@@ -229,6 +229,9 @@ def tna(
             raise ValueError(f"Table {name} lacks column(s) {missing}.")
     if budget is not None and not budget >= 0:
         raise ValueError(f"Got budget={budget!r}; expected an amount >= 0 or None.")
+    for name, value in (("years", years), ("hourly_cost", hourly_cost)):
+        if not value >= 0:
+            raise ValueError(f"Got {name}={value!r}; expected a number >= 0.")
     weights = dict(_NEED_WEIGHT if importance_weights is None else importance_weights)
     if recommender is None:
         comps = None if competencies is None else competencies["competency_id"]
