@@ -8,10 +8,12 @@ from devplan._batch import RunReport, run_batch
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
 from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
 from devplan._engine import build_plans, generate_plans
+from devplan._fairness import FairnessAudit, audit_fairness
 from devplan._models import Plan, plan_json_schema
 from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
 from devplan._scoring import CompetencyScorer, NormPercentiles, summarise_profiles
+from devplan._tna import TNAResult, tna
 from devplan._tracks import (
     TrackClassifier,
     assign_tracks,
@@ -29,11 +31,14 @@ __all__ = [
     "CompetencyScorer",
     "Config",
     "PlanConfig",
+    "FairnessAudit",
     "ScoringConfig",
+    "TNAResult",
     "TrackClassifier",
     "TrackConfig",
     "__version__",
     "assign_tracks",
+    "audit_fairness",
     "cross_validated_report",
     "load_config",
     "NormPercentiles",
@@ -48,6 +53,7 @@ __all__ = [
     "run_batch",
     "RunReport",
     "summarise_profiles",
+    "tna",
     "track_features",
     "track_summary",
     "write_bundle",
@@ -56,7 +62,7 @@ __all__ = [
 
 def __getattr__(name: str):
     # Subpackages load on first use so that ``import devplan`` stays light.
-    if name in ("datasets", "stats"):
+    if name in ("datasets", "roi", "stats"):
         import importlib
 
         return importlib.import_module(f"devplan.{name}")

@@ -112,6 +112,39 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary"
     )
+
+    p = sub.add_parser(
+        "report",
+        help="organisation reports (--tna: training-needs analysis)",
+        description="Score a bundle and write organisation reports into a folder.",
+    )
+    p.add_argument("bundle", type=Path, help="bundle folder")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--tna", action="store_true", help="training-needs analysis")
+    p.add_argument("--budget", type=float, help="money to allocate (default: no cap)")
+    p.add_argument("--sd-y", type=float, help="money value of 1 SD of performance")
+    p.add_argument("--config", type=Path, help="settings file (devplan.toml)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+
+    p = sub.add_parser(
+        "audit",
+        help="fairness audit of plans; exit 1 when a disparity is flagged",
+        description="Compare hours, spend, stretch and high-visibility items "
+        "and expected benefit across groups (four-fifths rule and a test). "
+        "Exit status: 0 nothing flagged, 1 disparities flagged, 2 unusable.",
+    )
+    p.add_argument(
+        "plans", type=Path, help="output folder of `devplan plan` or a plans file"
+    )
+    p.add_argument(
+        "--bundle", type=Path, required=True, help="bundle the plans came from"
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--groups", nargs="+", default=["age_band", "gender"], help="employee columns"
+    )
+    p.add_argument("--config", type=Path, help="settings file (devplan.toml)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     return parser
 
 
@@ -191,6 +224,83 @@ def _plan(args) -> int:
     return EXIT_OK
 
 
+def _report(args) -> int:
+    from devplan._scoring import CompetencyScorer
+    from devplan._tna import tna
+
+    if not args.tna:
+        raise ValueError("Got no report to make; expected --tna.")
+    bundle, config = _load(args)
+    profiles = CompetencyScorer.from_config(config).fit(bundle).profiles(bundle)
+    result = tna(
+        profiles,
+        bundle.employees,
+        bundle.roles,
+        bundle.catalog,
+        competencies=bundle.competencies,
+        budget=args.budget,
+        sd_y=args.sd_y,
+    )
+    for name, table in result.tables.items():
+        write_table(table, args.out / f"{name}.{args.format}")
+    print(result.summary())
+    print(f"Tables written to {args.out}")
+    return EXIT_OK
+
+
+def _read_plans(path: Path) -> tuple:
+    """The plans table (and plan summary, if beside it) of a run or a file."""
+    import pandas as pd
+
+    def read(file: Path):
+        if file.suffix == ".parquet":
+            return pd.read_parquet(file)
+        ids = {"employee_id": str, "item_id": str, "competency_id": str}
+        return pd.read_csv(file, dtype=ids)
+
+    if path.is_dir():
+        found = {
+            name: next(
+                (
+                    path / f"{name}{ext}"
+                    for ext in (".parquet", ".csv")
+                    if (path / f"{name}{ext}").exists()
+                ),
+                None,
+            )
+            for name in ("plans", "plan_summary")
+        }
+        if found["plans"] is None:
+            raise ValueError(
+                f"Got {path}; expected an output folder with plans.csv or "
+                "plans.parquet, or a plans file."
+            )
+        summary = read(found["plan_summary"]) if found["plan_summary"] else None
+        return read(found["plans"]), summary
+    if path.suffix not in (".csv", ".parquet") or not path.exists():
+        raise ValueError(f"Got {path}; expected an existing .csv or .parquet file.")
+    return read(path), None
+
+
+def _audit(args) -> int:
+    from devplan._fairness import audit_fairness
+
+    bundle, _ = _load(args)
+    plans, summary = _read_plans(args.plans)
+    audit = audit_fairness(
+        plans,
+        bundle.employees,
+        catalog=bundle.catalog,
+        groups=tuple(args.groups),
+        plan_summary=summary,
+    )
+    for name, table in audit.tables.items():
+        write_table(table, args.out / f"{name}.{args.format}")
+    print(audit.summary())
+    print(f"Tables written to {args.out}")
+    return EXIT_OK if audit.passed else EXIT_ROW_PROBLEMS
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``devplan`` command.
 
@@ -202,11 +312,18 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 success, 1 row problems (``validate``), 2 an
-        unusable bundle or invalid settings.
+        The exit status: 0 success, 1 row problems (``validate``) or
+        flagged disparities (``audit``), 2 an unusable bundle or invalid
+        settings.
     """
     args = _parser().parse_args(argv)
-    handlers = {"validate": _validate, "sample": _sample, "plan": _plan}
+    handlers = {
+        "validate": _validate,
+        "sample": _sample,
+        "plan": _plan,
+        "report": _report,
+        "audit": _audit,
+    }
     try:
         return handlers[args.command](args)
     except BundleError as exc:
