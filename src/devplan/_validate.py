@@ -173,18 +173,29 @@ def _take(per_unique: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return out
 
 
+def _categorical(per_unique: np.ndarray, codes: np.ndarray, dtype) -> pd.Series:
+    """Rows as categories: code ``per_unique[codes]``, −1 where ``codes`` is
+    −1 (missing); ``per_unique`` holds valid codes of ``dtype`` or −1."""
+    n = len(dtype.categories)
+    # the code width pandas itself uses for this many categories, so that
+    # the (large) code array is built once and never converted
+    widths = (np.int8, np.int16, np.int32, np.int64)
+    width = next(t for t in widths if n < np.iinfo(t).max)
+    lookup = np.append(per_unique, -1).astype(width)  # code -1 finds the -1
+    full = lookup[codes]
+    return pd.Series(pd.Categorical.from_codes(full, dtype=dtype, validate=False))
+
+
 def _from_codes(codes: np.ndarray, values: pd.Series, dtype: object) -> pd.Series:
     """Expand per-unique ``values`` to rows; ``codes`` −1 stays missing."""
     if isinstance(dtype, str) and dtype == "category":
         vcodes, vuniques = pd.factorize(values, use_na_sentinel=True, sort=True)
-        full = _take(vcodes, codes)
         cats = pd.Index(vuniques, dtype="str")
-        return pd.Series(pd.Categorical.from_codes(full, categories=cats))
+        return _categorical(vcodes, codes, pd.CategoricalDtype(cats))
     if isinstance(dtype, pd.CategoricalDtype):
         lookup = pd.Index(dtype.categories)
         vcodes = lookup.get_indexer(values.astype(object).where(values.notna(), None))
-        full = _take(vcodes, codes)
-        return pd.Series(pd.Categorical.from_codes(full, dtype=dtype))
+        return _categorical(vcodes, codes, dtype)
     arr = values.to_numpy(dtype=object)
     taken = np.empty(len(codes), dtype=object)
     taken[:] = None
