@@ -347,3 +347,13 @@ def test_cli_evaluate_writes_tables_and_plan_accepts_item_effects(two_cycles, tm
         )
         == 2
     )
+
+
+def test_simulate_next_cycle_rejects_bad_arguments(two_cycles):
+    bundle, truth, plans, _, _ = two_cycles
+    with pytest.raises(ValueError, match=r"completion_rate=1\.5"):
+        simulate_next_cycle(bundle, truth, plans, completion_rate=1.5)
+    with pytest.raises(ValueError, match="without the column 'item_id'"):
+        simulate_next_cycle(bundle, truth, plans.drop(columns="item_id"))
+    with pytest.raises(ValueError, match=r"after the latest assessment \(2026-09-15\)"):
+        simulate_next_cycle(bundle, truth, plans, assessed_on="2026-01-01")

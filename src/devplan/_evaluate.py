@@ -76,7 +76,14 @@ class Evaluation:
         share_improved, mean_change``.
     items : DataFrame
         One row per catalog item × competency it serves with at least one
-        completer: :data:`ITEM_COLUMNS`.
+        completer: ``item_id, competency_id, n_completers`` (matched),
+        ``n_comparison`` (comparison employees in the matched strata),
+        ``n_unmatched`` (completers without a comparable peer),
+        ``mean_gain, comparison_gain, effect`` (their difference, scale
+        points), ``se, df, ci_low, ci_high``, ``d`` (effect in SDs of the
+        competency's before scores), ``share_improved`` (completers with a
+        reliable improvement), ``adjusted_effect, adjusted_se`` (the effect
+        adjusted for other items completed on the same competency).
     item_tracks : DataFrame
         The same estimate per item × competency × track (``track`` added):
         which items work for which track.
@@ -88,6 +95,26 @@ class Evaluation:
         ``level, name, measure, value, ci_low, ci_high, n, note``.
     settings : dict
         What the evaluation used: score column, period, band width, CI level.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan import evaluate
+    >>> from devplan.datasets import load_sample
+    >>> catalog = load_sample().catalog
+    >>> before = pd.DataFrame({"employee_id": ["a", "b", "c", "d"],
+    ...                        "competency_id": "follow_up",
+    ...                        "score": [2.0, 2.1, 2.2, 2.3]})
+    >>> after = before.assign(score=[2.9, 3.1, 2.2, 2.4])
+    >>> done = pd.DataFrame({"employee_id": ["a", "b"], "item_id": "L0063",
+    ...                      "status": "completed"})
+    >>> ev = evaluate(before, after, done, catalog=catalog, reliability=0.8)
+    >>> ev.items[["item_id", "n_completers", "n_comparison", "effect"]]
+      item_id  n_completers  n_comparison  effect
+    0   L0063             2             2    0.9
+    >>> ev.changes["category"].tolist()
+    ['reliable_improvement', 'reliable_improvement', 'no_reliable_change',
+     'no_reliable_change']
     """
 
     changes: pd.DataFrame

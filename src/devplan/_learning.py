@@ -98,11 +98,14 @@ def learn_item_effects(
     Empirical Bayes (normal-normal) model: the true effect of link *k* is
     ``theta_k ~ N(kappa * s_k, tau^2)`` around the stated effect ``s_k``,
     and the observation ``y_k ~ N(theta_k, se_k^2)``. ``tau^2`` and
-    ``kappa`` are estimated by the method of moments, iterated to a fixed
-    point::
+    ``kappa`` are estimated by the Paule-Mandel method: ``tau^2`` solves
+    (bisection; 0 when no positive root)::
 
-        tau^2 = max(0, mean((y - kappa * s)^2 - se^2))
-        kappa = sum(y * s / v) / sum(s^2 / v),   v = se^2 + tau^2
+        sum((y - kappa * s)^2 / v) = K - [calibrate],   v = se^2 + tau^2
+        kappa = sum(y * s / v) / sum(s^2 / v)   (1 when calibrate=False)
+
+    over the ``K`` links with evidence, so that precise observations count
+    more than noisy ones in the estimate of the spread.
 
     and the learned effect is the posterior mean ``kappa * s + B (y -
     kappa * s)`` with ``B = tau^2 / (tau^2 + se^2)``: close to the
@@ -121,17 +124,24 @@ def learn_item_effects(
     ...     "n_completers": [400, 3], "adjusted_effect": [0.5, 0.5],
     ...     "adjusted_se": [0.02, 0.3]})
     >>> learned = learn_item_effects(items, catalog, calibrate=False)
-    >>> learned.set_index("item_id").loc[["L0001", "L0002"], "shrinkage"].round(2)
+    >>> out = learned[learned["competency_id"] == "self_awareness"]
+    >>> cols = ["stated_effect", "effect", "shrinkage"]
+    >>> out.set_index("item_id").loc[["L0001", "L0002"], cols].round(3)
+             stated_effect  effect  shrinkage
     item_id
-    L0001    1.0
-    L0002    0.0
-    Name: shrinkage, dtype: float64
+    L0001            0.064   0.499      0.997
+    L0002            0.150   0.358      0.593
+
+    Four hundred completers outweigh the stated effect; three move it only
+    part of the way.
     """
     if estimate not in ("adjusted", "matched"):
         raise ValueError(
             f"Got estimate={estimate!r}; expected 'adjusted' or 'matched'."
         )
-    items = getattr(evaluation, "items", evaluation)
+    from devplan._evaluate import Evaluation
+
+    items = evaluation.items if isinstance(evaluation, Evaluation) else evaluation
     col, se_col = (
         ("adjusted_effect", "adjusted_se")
         if estimate == "adjusted"
@@ -180,21 +190,33 @@ def learn_item_effects(
     return out
 
 
-def _fit_prior(y, se, s, calibrate, n_iter: int = 100):
-    """Method-of-moments ``kappa`` and ``tau^2`` (fixed-point iteration)."""
-    kappa, tau2 = 1.0, 0.0
-    if len(y) == 0:
-        return kappa, tau2
-    for _ in range(n_iter):
-        tau2_new = max(0.0, float(np.mean((y - kappa * s) ** 2 - se**2)))
-        v = se**2 + tau2_new
+def _fit_prior(y, se, s, calibrate, n_iter: int = 200):
+    """Paule-Mandel ``tau^2`` and the weighted ``kappa`` (bisection)."""
+    k = len(y)
+    if k == 0:
+        return 1.0, 0.0
+
+    def kappa_at(tau2):
+        v = se**2 + tau2
         denom = float(np.sum(s**2 / v))
-        kappa_new = float(np.sum(y * s / v) / denom) if calibrate and denom > 0 else 1.0
-        done = abs(kappa_new - kappa) < 1e-10 and abs(tau2_new - tau2) < 1e-12
-        kappa, tau2 = kappa_new, tau2_new
-        if done:
-            break
-    return kappa, tau2
+        return float(np.sum(y * s / v) / denom) if calibrate and denom > 0 else 1.0
+
+    def excess(tau2):
+        kappa = kappa_at(tau2)
+        return float(np.sum((y - kappa * s) ** 2 / (se**2 + tau2))) - (
+            k - int(calibrate)
+        )
+
+    if k - int(calibrate) < 1 or excess(0.0) <= 0:
+        return kappa_at(0.0), 0.0
+    low, high = 0.0, float(np.max((y - kappa_at(0.0) * s) ** 2) + np.var(y) + 1e-12)
+    while excess(high) > 0:
+        high *= 2
+    for _ in range(n_iter):
+        mid = (low + high) / 2
+        low, high = (mid, high) if excess(mid) > 0 else (low, mid)
+    tau2 = (low + high) / 2
+    return kappa_at(tau2), tau2
 
 
 def write_item_effects(effects: pd.DataFrame, path) -> Path:
@@ -260,16 +282,16 @@ def read_item_effects(path) -> pd.DataFrame:
                 df[c] = df[c].astype(str)
     elif path.suffix == ".csv":
         df = pd.read_csv(
-            path, dtype={"item_id": str, "competency_id": str}, keep_default_na=False
+            path,
+            dtype={"item_id": str, "competency_id": str, "effect": str},
+            keep_default_na=False,
         )
-        if "effect" in df.columns:
-            df["effect"] = pd.to_numeric(df["effect"], errors="coerce")
     else:
         raise ValueError(
             f"Got item effects file {str(path)!r}; expected a .csv or .parquet file."
         )
     _check_effects(df, str(path))
-    return df
+    return df.assign(effect=pd.to_numeric(df["effect"]).astype(float))
 
 
 def _check_effects(df, name: str) -> None:
