@@ -247,7 +247,7 @@ def evaluate(
         ``employee_id, track`` at the first cycle; default: assigned from the
         ``before`` bundle, else ``unknown`` for everyone.
     employees, roles : DataFrame or None, default=None
-        For role levels (matching); default: the ``before`` bundle's.
+        For role levels (matching); default: the first bundle's.
     business_measures : DataFrame or None, default=None
         Kirkpatrick level 4: ``employee_id, measure, before, after``, one row
         per employee and business measure (e.g. team revenue, retention,
@@ -379,9 +379,10 @@ def evaluate(
                 "(which competencies each item serves)."
             )
         catalog = first.catalog
+    if first is not None:
+        employees = first.employees if employees is None else employees
+        roles = first.roles if roles is None else roles
     if isinstance(before, Bundle):
-        employees = before.employees if employees is None else employees
-        roles = before.roles if roles is None else roles
         if tracks is None:
             from devplan._tracks import assign_tracks
 
