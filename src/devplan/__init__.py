@@ -8,7 +8,9 @@ from devplan._batch import RunReport, run_batch
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
 from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
 from devplan._engine import build_plans, generate_plans
+from devplan._evaluate import Evaluation, evaluate
 from devplan._fairness import FairnessAudit, audit_fairness
+from devplan._learning import learn_item_effects, read_item_effects, write_item_effects
 from devplan._models import Plan, plan_json_schema
 from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
@@ -40,6 +42,8 @@ __all__ = [
     "assign_tracks",
     "audit_fairness",
     "cross_validated_report",
+    "evaluate",
+    "Evaluation",
     "load_config",
     "NormPercentiles",
     "PathRecommender",
@@ -47,6 +51,9 @@ __all__ = [
     "PlanResult",
     "build_plans",
     "generate_plans",
+    "learn_item_effects",
+    "read_item_effects",
+    "write_item_effects",
     "plan_json_schema",
     "nine_box",
     "read_bundle",

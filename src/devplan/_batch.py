@@ -121,6 +121,7 @@ def run_batch(
     resume: bool = False,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    item_effects=None,
 ) -> RunReport:
     """Plan a whole organisation from a bundle folder into an output folder.
 
@@ -155,6 +156,11 @@ def run_batch(
     progress : bool or None, default=None
         Show a progress bar on stderr; ``None``: only when stderr is a
         terminal.
+    item_effects : DataFrame, str, Path or None, default=None
+        Item effects (``item_id, competency_id, effect``, e.g. learned with
+        :func:`devplan.learn_item_effects`) replacing the catalog defaults,
+        or a CSV/Parquet file of them. Their hash joins the inputs in
+        ``run.json`` (a resumed run must use the same).
 
     Returns
     -------
@@ -190,6 +196,8 @@ def run_batch(
         cfg = load_config(config, bundle=bundle_path)
     data = read_bundle(bundle_path, config=cfg)
     hashes = file_hashes(bundle_path)
+    if item_effects is not None:
+        item_effects, hashes["item_effects"] = _item_effects(item_effects)
     timings["read_and_validate"] = time.perf_counter() - clock
     out.mkdir(parents=True, exist_ok=True)
     staging = out / STAGING
@@ -198,7 +206,7 @@ def run_batch(
         fingerprint = _fingerprint(__version__, hashes, cfg, size)
         done = _start_staging(staging, fingerprint, resume)
         clock = time.perf_counter()
-        shared = prepare(data, cfg)
+        shared = prepare(data, cfg, item_effects=item_effects)
         timings["fit_norms"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -296,6 +304,20 @@ def _fingerprint(version, hashes, cfg, size) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _item_effects(item_effects):
+    """Item effects as a DataFrame, and a hash of their content."""
+    from devplan._learning import _check_effects, read_item_effects
+
+    if isinstance(item_effects, str | Path):
+        item_effects = read_item_effects(item_effects)
+    _check_effects(item_effects, "item_effects")
+    table = item_effects[["item_id", "competency_id", "effect"]].astype(
+        {"item_id": str, "competency_id": str, "effect": float}
+    )
+    text = table.to_csv(index=False, lineterminator="\n")
+    return table, hashlib.sha256(text.encode()).hexdigest()
 
 
 def _start_staging(staging: Path, fingerprint: str, resume: bool) -> set[int]:

@@ -112,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary"
     )
+    p.add_argument(
+        "--item-effects",
+        type=Path,
+        metavar="FILE",
+        help="learned item effects (item_id, competency_id, effect; CSV or "
+        "Parquet, e.g. item_effects.csv of devplan evaluate) replacing the "
+        "catalog defaults",
+    )
 
     p = sub.add_parser(
         "report",
@@ -145,6 +153,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", type=Path, help="settings file (devplan.toml)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate outcomes between two assessment cycles",
+        description="Compare two bundles (two assessment cycles): reliable "
+        "change per employee and competency, the gain of completers against "
+        "comparable non-completers per item and programme, Kirkpatrick "
+        "levels, and learned item effects for the next plans.",
+    )
+    p.add_argument("before", type=Path, help="bundle folder of the first cycle")
+    p.add_argument("after", type=Path, help="bundle folder of the second cycle")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--config", type=Path, help="settings file (devplan.toml)")
+    p.add_argument(
+        "--plans", type=Path, metavar="FILE", help="the first cycle's plans table"
+    )
+    p.add_argument(
+        "--business-measures",
+        type=Path,
+        metavar="FILE",
+        help="employee_id, measure, before, after (Kirkpatrick level 4)",
+    )
     return parser
 
 
@@ -218,6 +248,7 @@ def _plan(args) -> int:
         resume=args.resume,
         chunk_size=args.chunk_size,
         progress=False if args.quiet else None,
+        item_effects=args.item_effects,
     )
     if not args.quiet:
         print(report.summary())
@@ -301,6 +332,48 @@ def _audit(args) -> int:
     return EXIT_OK if audit.passed else EXIT_ROW_PROBLEMS
 
 
+def _read_table(path: Path, name: str):
+    import pandas as pd
+
+    if not path.is_file():
+        raise ValueError(f"Got --{name} {path}, which is not a file.")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix != ".csv":
+        raise ValueError(f"Got --{name} {path}; expected a .csv or .parquet file.")
+    ids = {"employee_id": str, "item_id": str, "competency_id": str}
+    return pd.read_csv(path, dtype=ids)
+
+
+def _evaluate(args) -> int:
+    from devplan._evaluate import evaluate
+    from devplan._learning import learn_item_effects
+
+    config = load_config(args.config, bundle=args.before)
+    before = read_bundle(args.before, config=config)
+    after = read_bundle(args.after, config=config)
+    plans = _read_table(args.plans, "plans") if args.plans else None
+    business = (
+        _read_table(args.business_measures, "business-measures")
+        if args.business_measures
+        else None
+    )
+    result = evaluate(
+        before, after, plans=plans, business_measures=business, config=config
+    )
+    tables = dict(result.tables)
+    tables["item_effects"] = learn_item_effects(result, before.catalog)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        write_table(table, args.out / f"{name}.csv")
+    print(result.summary())
+    print(
+        f"Wrote {len(tables)} tables to {args.out} (item_effects.csv feeds "
+        "devplan plan --item-effects)."
+    )
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``devplan`` command.
 
@@ -323,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         "plan": _plan,
         "report": _report,
         "audit": _audit,
+        "evaluate": _evaluate,
     }
     try:
         return handlers[args.command](args)

@@ -4,8 +4,10 @@
   the ground truth it was simulated from.
 - :func:`load_sample` returns the shipped 200-employee sample.
 - :func:`load_framework` returns the default manager competency framework.
+- :func:`simulate_next_cycle` plays out a plan year and re-assesses everyone.
 """
 
+from devplan.datasets._cycles import simulate_next_cycle
 from devplan.datasets._framework import load_framework
 from devplan.datasets._generator import (
     OrganisationTruth,
@@ -25,6 +27,7 @@ __all__ = [
     "load_sample",
     "make_organisation",
     "make_tables",
+    "simulate_next_cycle",
 ]
 
 

@@ -584,6 +584,9 @@ class OrganisationTruth:
         ``employee_id``), in scale points, on top of their leniency.
     straight_liners : Index
         Ids of the raters who give the same score to every item.
+    item_offsets : Series or None, default=None
+        Additive offset of each questionnaire item (index ``item_id``), in
+        scale points: how much easier or harder the item is to endorse.
 
     Examples
     --------
@@ -603,6 +606,7 @@ class OrganisationTruth:
     rater_leniency: pd.Series
     self_inflation: pd.Series
     straight_liners: pd.Index
+    item_offsets: pd.Series | None = None
 
 
 # --------------------------------------------------------------------------
@@ -1271,6 +1275,11 @@ def _assessments(
         "straight": straight,
         "rater_code": rater_code,
         "rater_ids": rater_ids,
+        "item_offset": pd.Series(
+            items["offset"].astype(np.float64),
+            index=pd.Index(item_index, name="item_id"),
+            name="offset",
+        ),
     }
     return assessments, raters
 
@@ -1697,6 +1706,7 @@ def _truth(
         straight_liners=pd.Index(
             rater_ids.take(np.sort(rater_code[liners])), name="rater_id"
         ),
+        item_offsets=raters["item_offset"],
     )
 
 
