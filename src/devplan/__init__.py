@@ -6,8 +6,16 @@ starts with an underscore is private.
 
 from devplan._batch import RunReport, run_batch
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
-from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
+from devplan._config import (
+    Config,
+    MentoringConfig,
+    PlanConfig,
+    ScoringConfig,
+    TrackConfig,
+    load_config,
+)
 from devplan._engine import build_plans, generate_plans
+from devplan._mentoring import match_mentors
 from devplan._models import Plan, plan_json_schema
 from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
@@ -28,6 +36,7 @@ __all__ = [
     "BundleError",
     "CompetencyScorer",
     "Config",
+    "MentoringConfig",
     "PlanConfig",
     "ScoringConfig",
     "TrackClassifier",
@@ -36,6 +45,7 @@ __all__ = [
     "assign_tracks",
     "cross_validated_report",
     "load_config",
+    "match_mentors",
     "NormPercentiles",
     "PathRecommender",
     "Plan",
