@@ -196,11 +196,14 @@ class MentoringConfig(_Section):
         Scale points the mentor's score must exceed the mentee's by (it must
         also reach the mentee's required level).
     candidates_per_need : int or None, default=None
-        Candidate mentors kept per need before the assignment is solved, best
-        first. ``None`` keeps, per competency, enough to give every need of
-        that competency a mentor at full capacity plus ``candidate_slack``.
-    candidate_slack : int, default=10
-        Extra candidates per need in the automatic rule.
+        Candidate mentors kept per need (best first) before the assignment
+        is solved. ``None`` keeps every candidate when the need × mentor
+        pairs fit in ``max_edges``, else as many per need as fit. The
+        result says whether pruning provably lost nothing (see
+        :func:`devplan.match_mentors`).
+    max_edges : int, default=2000000
+        Budget of need × mentor pairs for the solver when
+        ``candidates_per_need`` is None.
     mentor_hours : float, default=12
         Hours a year of the mentoring role in the mentor's plan, per mentee
         and competency.
@@ -216,7 +219,7 @@ class MentoringConfig(_Section):
     min_confidence: float = Field(0.5, ge=0, le=1)
     min_lead: float = Field(0.5, ge=0)
     candidates_per_need: int | None = Field(None, ge=1)
-    candidate_slack: int = Field(10, ge=0)
+    max_edges: int = Field(2_000_000, ge=1)
     mentor_hours: float = Field(12.0, gt=0)
 
 

@@ -14,13 +14,11 @@ candidates → assignment → ``mentoring`` table → mentor rows in plans.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from devplan._config import Config
-from devplan._recommend import _positions
+from devplan._recommend import _positions as _hashed_positions
 from devplan._schema import ROLE_LEVELS
 
 #: Columns of the ``mentoring`` table: the data contract's five, then extras.
@@ -140,8 +138,12 @@ def match_mentors(
     :math:`\\sum fit + P \\cdot n_{risk}` with :math:`P` larger than any
     total fit, so transfer-risk needs are covered first. Each need keeps
     only its best ``candidates_per_need`` feasible mentors before solving
-    (by default, per competency, needs ÷ capacity + ``candidate_slack``);
-    with every candidate kept the result is the exact optimum.
+    (by default every candidate, or as many as fit in ``max_edges`` pairs
+    in all). Pruning is checked: when every
+    pruned need's kept mentors have more slots than there are other needs
+    that could take them, some optimum uses kept edges only and the result
+    is exact. ``result.attrs["exact"]`` says whether the result is proven
+    optimal, ``result.attrs["edges"]`` how many pairs the solver saw.
 
     Examples
     --------
@@ -252,40 +254,63 @@ def match_mentors(
         strength[order],
     )
     bounds = np.searchsorted(cand_comp, np.arange(n_comp + 1))
+    capacity = _capacity(people, employees, plans, config)
+    available = capacity[cand_person] > 0
+    # the competencies each available mentor may be matched in, and the
+    # needs per competency: the pruning certificate reads them
+    strong_in = np.zeros((len(ids) + 1, n_comp), dtype=bool)
+    strong_in[cand_person[available], cand_comp[available]] = True
+    needs_in = np.bincount(ncomp[mentee >= 0], minlength=n_comp)
+    by_comp = [
+        (c, rows[mentee[rows] >= 0])
+        for c, rows in pd.Series(np.arange(n_need))
+        .groupby(ncomp, sort=True)
+        .indices.items()
+    ]
 
-    edge_need, edge_cand = [], []
+    def scan(k):
+        """Feasible candidates per need; with ``k``, the best ``k`` as edges."""
+        for c, rows in by_comp:
+            lo, hi = bounds[c], bounds[c + 1]
+            if not len(rows) or hi == lo:
+                continue
+            step = max(_BLOCK_CELLS // (hi - lo), 1)
+            for s in range(0, len(rows), step):
+                block = rows[s : s + step]
+                feasible, strong = _feasible(
+                    block,
+                    np.arange(lo, hi),
+                    mentee,
+                    bar,
+                    cand_person,
+                    cand_score,
+                    people,
+                    cfg,
+                )
+                feasible &= available[lo:hi][None, :]
+                yield block, lo, hi, feasible, strong
+
     n_candidates = np.zeros(n_need, dtype=np.int64)
     n_strong = np.zeros(n_need, dtype=np.int64)
-    by_comp = pd.Series(np.arange(n_need)).groupby(ncomp, sort=True)
-    for c, rows in by_comp:
-        rows = rows.to_numpy()
-        rows = rows[mentee[rows] >= 0]
-        lo, hi = bounds[c], bounds[c + 1]
-        if not len(rows) or hi == lo:
-            continue
-        if cfg.candidates_per_need is None:
-            k = math.ceil(len(rows) / cfg.capacity) + cfg.candidate_slack
-        else:
-            k = cfg.candidates_per_need
-        step = max(_BLOCK_CELLS // (hi - lo), 1)
-        for s in range(0, len(rows), step):
-            block = rows[s : s + step]
-            feasible, strong = _feasible(
-                block,
-                np.arange(lo, hi),
-                mentee,
-                bar,
-                cand_person,
-                cand_score,
-                people,
-                cfg,
-            )
-            n_candidates[block] = feasible.sum(axis=1)
-            n_strong[block] = strong.sum(axis=1)
+    for block, _, _, feasible, strong in scan(None):
+        n_strong[block] = strong.sum(axis=1)
+        n_candidates[block] = feasible.sum(axis=1)
+    k = cfg.candidates_per_need
+    if k is None:
+        k = _budget(n_candidates, cfg.max_edges)
+    certified = True
+    edge_need, edge_cand = [], []
+    if n_candidates.any():
+        for block, lo, hi, feasible, _ in scan(k):
             keep = feasible & (np.cumsum(feasible, axis=1) <= k)
             i, j = np.nonzero(keep)
             edge_need.append(block[i])
             edge_cand.append(lo + j)
+            pruned = n_candidates[block] > k
+            if certified and pruned.any():
+                certified = _certified(
+                    keep[pruned], cand_person[lo:hi], capacity, strong_in, needs_in
+                )
     edge_need = np.concatenate(edge_need) if edge_need else np.zeros(0, np.int64)
     edge_cand = np.concatenate(edge_cand) if edge_cand else np.zeros(0, np.int64)
     fit = strength[edge_cand] * need_size[edge_need]
@@ -295,33 +320,40 @@ def match_mentors(
         cand_person[edge_cand],
         fit,
         n_need,
-        _capacity(people, employees, plans, config),
+        capacity,
         priority=risk,
     )
     matched = chosen >= 0
-    pick = edge_cand[np.maximum(chosen, 0)]
+    pick = edge_cand[chosen[matched]]
+
+    def chosen_of(values, missing=np.nan):
+        out = np.full(n_need, missing, dtype=object if missing is None else float)
+        out[matched] = values
+        return out
+
     out = {
         "mentee_id": need["employee_id"].to_numpy(dtype=object),
-        "mentor_id": np.where(
-            matched, ids.to_numpy(dtype=object)[cand_person[pick]], None
-        ),
+        "mentor_id": chosen_of(ids.to_numpy(dtype=object)[cand_person[pick]], None),
         "competency_id": need["competency_id"].to_numpy(dtype=object),
-        "fit": np.where(matched, fit[np.maximum(chosen, 0)], np.nan),
+        "fit": chosen_of(fit[chosen[matched]]),
         "transfer_risk": risk,
         "item_id": need["item_id"].to_numpy(dtype=object),
         "start_on": need["start_on"].to_numpy(),
         "end_on": need["end_on"].to_numpy(),
         "mentee_score": mentee_score,
-        "mentor_score": np.where(matched, cand_score[pick], np.nan),
-        "mentor_confidence": np.where(matched, cand_conf[pick], np.nan),
-        "mentor_percentile": np.where(matched, extra["percentile"][pick], np.nan),
-        "mentor_others_score": np.where(matched, extra["others_score"][pick], np.nan),
+        "mentor_score": chosen_of(cand_score[pick]),
+        "mentor_confidence": chosen_of(cand_conf[pick]),
+        "mentor_percentile": chosen_of(extra["percentile"][pick]),
+        "mentor_others_score": chosen_of(extra["others_score"][pick]),
         "n_candidates": n_candidates,
     }
     out["reason"] = _reasons(
         out, need, names, n_strong, mentee >= 0, cfg.min_lead
     ).to_numpy(dtype=object)
-    return _frame(out)
+    frame = _frame(out)
+    frame.attrs["exact"] = bool(certified)
+    frame.attrs["edges"] = len(edge_need)
+    return frame
 
 
 def solve_assignment(
@@ -408,6 +440,43 @@ def solve_assignment(
     return chosen
 
 
+def _budget(n_candidates, max_edges) -> int:
+    """The largest number of candidates per need whose edges fit the budget:
+    every candidate when they all fit."""
+    counts = np.sort(n_candidates[n_candidates > 0])
+    if counts.sum() <= max_edges:
+        return max(int(counts.max(initial=1)), 1)
+    # edges with k per need: sum(min(n_i, k)); rises with k
+    below = np.concatenate([[0], np.cumsum(counts)])
+    k = np.arange(1, counts[-1] + 1)
+    over = np.searchsorted(counts, k, side="left")  # needs with n_i < k
+    edges = below[over] + k * (len(counts) - over)
+    return max(int(k[edges <= max_edges].max(initial=1)), 1)
+
+
+def _certified(keep, person, capacity, strong_in, needs_in) -> bool:
+    """Whether pruning these needs' candidates provably loses nothing.
+
+    ``keep`` holds, per pruned need (rows), its kept candidates (columns of
+    ``person``). Exchange argument: if a need's kept mentors have more
+    slots than there are other needs that could ever take them (every need
+    of a competency any of them may be matched in), one slot stays free in
+    any optimum, and moving the need there loses nothing (kept mentors
+    are its best). When that holds for every pruned need, some optimum of
+    the full problem uses kept edges only.
+    """
+    nobody = len(strong_in) - 1  # the padding row: strong in nothing
+    rows = max(_BLOCK_CELLS // max(keep.shape[1] * strong_in.shape[1], 1), 1)
+    for s in range(0, len(keep), rows):
+        part = keep[s : s + rows]
+        who = np.where(part, person[None, :], nobody)
+        slots = np.where(part, capacity[np.minimum(who, len(capacity) - 1)], 0)
+        rivals = strong_in[who].any(axis=1) @ needs_in - 1
+        if (slots.sum(axis=1) <= rivals).any():
+            return False
+    return True
+
+
 def _capacity(people, employees, plans, config) -> np.ndarray:
     """Mentees each person can take: ``capacity``, and (with plans) no more
     than their learning time left after their plan allows at
@@ -473,7 +542,7 @@ def _people(employees, roles, levels) -> dict:
     manager = np.full(n, -1, dtype=np.int64)
     if "manager_id" in emp.columns:
         m = emp["manager_id"]
-        manager = np.where(m.notna().to_numpy(), _positions(ids, m.astype(object)), -1)
+        manager = _positions(ids, m.astype(object))
     # ancestors[k]: the manager k + 1 levels up (-1: none); index -1 maps to -1
     lookup = np.append(manager, -1)
     ancestors, up = [], np.arange(n)
@@ -593,7 +662,7 @@ def _reasons(out, need, names, n_strong, known, min_lead) -> pd.Series:
         + " colleagues are strong in "
         + name
         + f" but none meets the constraints (a lead of {min_lead:g} points, "
-        "reporting line, language, location, seniority)"
+        "reporting line, language, location, seniority, time to mentor)"
     )
     full = (
         "no mentor: all "
@@ -777,6 +846,16 @@ def mentoring_stats(mentoring: pd.DataFrame) -> dict:
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def _positions(index: pd.Index, values) -> np.ndarray:
+    """Positions of ``values`` in ``index``; -1 when absent or missing."""
+    values = values if isinstance(values, pd.Series) else pd.Series(values)
+    present = values.notna().to_numpy()
+    out = np.full(len(values), -1, dtype=np.int64)
+    if present.any():
+        out[present] = _hashed_positions(index, values[present])
+    return out
 
 
 def _require(frame, table, columns):

@@ -1,0 +1,91 @@
+"""Benchmark internal mentor matching on a synthetic organisation.
+
+Builds an organisation, scores it, plans it with matching switched off (not
+timed), then times :func:`devplan.match_mentors` over the whole
+organisation: needs are the competencies of the plans' mentoring items and
+the transfer risks. Prints one row per run: people, needs, candidate
+mentors (people with a shown, confident strength in a needed competency),
+edges kept for the solver, seconds, coverage (share of needs with a
+mentor), mean fit, and the objective (transfer-risk needs covered, total
+fit). The ``exact`` rows keep every feasible candidate, so a pruned row
+with the same objective shows that pruning lost nothing. Target: matching
+10,000 people in seconds on a 2-core machine.
+
+Usage::
+
+    python benchmarks/bench_mentoring.py --employees 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from devplan import Config, generate_plans, match_mentors
+from devplan.datasets import make_organisation
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employees", type=int, nargs="+", default=[2_000, 10_000])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="candidates_per_need values to run (0: the default rule)",
+    )
+    parser.add_argument("--exact", action="store_true", help="also run unpruned")
+    args = parser.parse_args(argv)
+
+    header = (
+        f"{'people':>8} {'setting':>14} {'needs':>7} {'risk':>6} {'mentors':>8} "
+        f"{'seconds':>8} {'coverage %':>10} {'mean fit':>9} {'risk met':>9} "
+        f"{'total fit':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in args.employees:
+        bundle = make_organisation(n, random_state=args.seed)
+        off = bundle.config.model_copy(
+            update={"mentoring": Config(mentoring={"enabled": False}).mentoring}
+        )
+        result = generate_plans(bundle, off)
+        settings = [("default" if k == 0 else f"k={k}", k) for k in args.candidates]
+        if args.exact:
+            settings.append(("exact", 10**9))
+        for label, k in settings:
+            mentoring = {"candidates_per_need": k} if k else {}
+            config = bundle.config.model_copy(
+                update={"mentoring": Config(mentoring=mentoring).mentoring}
+            )
+            start = time.perf_counter()
+            m = match_mentors(
+                result.profiles,
+                bundle.employees,
+                config,
+                plans=result.plans,
+                transfer_risks=result.transfer_risks,
+                roles=bundle.roles,
+            )
+            seconds = time.perf_counter() - start
+            matched = m["mentor_id"].notna()
+            strong = result.profiles[
+                result.profiles["is_strength"].fillna(False).to_numpy(dtype=bool)
+                & result.profiles["competency_id"].isin(m["competency_id"])
+            ]["employee_id"].nunique()
+            risk = m["transfer_risk"].to_numpy(dtype=bool)
+            print(
+                f"{n:>8,} {label:>14} {len(m):>7,} {risk.sum():>6,} {strong:>8,} "
+                f"{seconds:>8.2f} {100 * matched.mean():>10.1f} "
+                f"{m.loc[matched, 'fit'].mean():>9.3f} "
+                f"{int((matched & risk).sum()):>9,} "
+                f"{np.nansum(m['fit']):>11.4f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
