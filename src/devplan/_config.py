@@ -205,8 +205,16 @@ class MentoringConfig(_Section):
         Budget of need × mentor pairs for the solver when
         ``candidates_per_need`` is None.
     mentor_hours : float, default=12
-        Hours a year of the mentoring role in the mentor's plan, per mentee
-        and competency.
+        Hours of the mentoring role in the mentor's plan, per mentee and
+        competency; a mentor takes no more mentees than their learning time
+        left after their own plan allows.
+
+    Examples
+    --------
+    >>> from devplan import Config
+    >>> cfg = Config(mentoring={"capacity": 3, "same_location": True})
+    >>> cfg.mentoring.capacity, cfg.mentoring.exclude_reporting_line
+    (3, True)
     """
 
     enabled: bool = True

@@ -175,11 +175,14 @@ def match_mentors(
 
     people = _people(employees, roles, cfg.reporting_line_levels)
     ids = people["ids"]
+    # sorted, so that nothing depends on the order of rows
     comps = pd.Index(
-        pd.unique(
-            pd.concat(
-                [profiles["competency_id"].astype(str), need["competency_id"]],
-                ignore_index=True,
+        np.unique(
+            np.concatenate(
+                [
+                    profiles["competency_id"].astype(str).to_numpy(dtype=str),
+                    need["competency_id"].to_numpy(dtype=str),
+                ]
             )
         )
     )
