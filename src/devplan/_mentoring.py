@@ -391,7 +391,7 @@ def solve_assignment(
     (``W`` the largest weight) is then the maximum-weight matching.
     """
     from scipy.sparse import csr_array
-    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+    from scipy.sparse.csgraph import connected_components
 
     need = np.asarray(need, dtype=np.int64)
     weight = np.asarray(weight, dtype=float)
@@ -418,17 +418,44 @@ def solve_assignment(
         mentor[edges], return_index=True, return_inverse=True
     )
     caps = cap_of[edges][first]
+    # parts that share no mentor (languages, say) are solved apart: the
+    # same optimum, and faster than one large problem
+    link = csr_array(
+        (np.ones(len(edges)), (need[edges], n_need + mentor_code)),
+        shape=(n_need + len(keys),) * 2,
+    )
+    _, label = connected_components(link, directed=False)
+    part = label[need[edges]]
+    order = np.argsort(part, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(part[order])) + 1):
+        sub = edges[group]
+        rows, local_need = np.unique(need[sub], return_inverse=True)
+        codes, local_mentor = np.unique(mentor_code[group], return_inverse=True)
+        picked = _solve_part(
+            local_need, local_mentor, weight[sub], len(rows), caps[codes]
+        )
+        found = picked >= 0
+        chosen[rows[found]] = sub[picked[found]]
+    return chosen
+
+
+def _solve_part(need, mentor, weight, n_need, caps) -> np.ndarray:
+    """:func:`solve_assignment` on one connected part: needs and mentors
+    numbered from 0, ``caps`` per mentor; the chosen edge per need or -1."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
     offset = np.concatenate([[0], np.cumsum(caps)])
     n_slots = int(offset[-1])
-    top = weight[edges].max() + 1.0
+    top = weight.max() + 1.0
     # every edge once per slot of its mentor
-    per_edge = caps[mentor_code]
-    slot_edge = np.repeat(edges, per_edge)
+    per_edge = caps[mentor]
+    slot_edge = np.repeat(np.arange(len(need)), per_edge)
     slot_rows = need[slot_edge]
     within = np.arange(len(slot_edge)) - np.repeat(
         np.cumsum(per_edge) - per_edge, per_edge
     )
-    slot_cols = offset[np.repeat(mentor_code, per_edge)] + within
+    slot_cols = offset[np.repeat(mentor, per_edge)] + within
     slot_cost = top - weight[slot_edge]
     rows = np.concatenate([slot_rows, np.arange(n_need)])
     cols = np.concatenate([slot_cols, n_slots + np.arange(n_need)])
@@ -438,6 +465,7 @@ def solve_assignment(
     real = c < n_slots
     r, c = r[real], c[real]
     # the edge behind each (need, slot) pair
+    chosen = np.full(n_need, -1, dtype=np.int64)
     lookup = pd.Index(slot_rows * n_slots + slot_cols)
     chosen[r] = slot_edge[lookup.get_indexer(r * n_slots + c)]
     return chosen
