@@ -4,7 +4,7 @@ Builds an organisation, scores it, plans it with matching switched off (not
 timed), then times :func:`devplan.match_mentors` over the whole
 organisation: needs are the competencies of the plans' mentoring items and
 the transfer risks. Prints one row per run: people, needs, candidate
-mentors (people with a shown, confident strength in a needed competency),
+mentors (people flagged ``is_strength`` in a needed competency),
 edges kept for the solver, seconds, coverage (share of needs with a
 mentor), mean fit, and the objective (transfer-risk needs covered, total
 fit), the pairs the solver saw and whether the result is proven optimal.
