@@ -6,11 +6,19 @@ starts with an underscore is private.
 
 from devplan._batch import RunReport, run_batch
 from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
-from devplan._config import Config, PlanConfig, ScoringConfig, TrackConfig, load_config
+from devplan._config import (
+    Config,
+    MentoringConfig,
+    PlanConfig,
+    ScoringConfig,
+    TrackConfig,
+    load_config,
+)
 from devplan._engine import build_plans, generate_plans
 from devplan._evaluate import Evaluation, evaluate
 from devplan._fairness import FairnessAudit, audit_fairness
 from devplan._learning import learn_item_effects, read_item_effects, write_item_effects
+from devplan._mentoring import match_mentors
 from devplan._models import Plan, plan_json_schema
 from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
@@ -32,6 +40,7 @@ __all__ = [
     "BundleError",
     "CompetencyScorer",
     "Config",
+    "MentoringConfig",
     "PlanConfig",
     "FairnessAudit",
     "ScoringConfig",
@@ -45,6 +54,7 @@ __all__ = [
     "evaluate",
     "Evaluation",
     "load_config",
+    "match_mentors",
     "NormPercentiles",
     "PathRecommender",
     "Plan",

@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
@@ -57,6 +58,7 @@ from devplan._engine import (
     prepare,
     run_chunks,
 )
+from devplan._mentoring import match_mentors, mentor_plan_rows
 from devplan._plans import PlanResult, splice_late_fields, transfer_risks
 
 STAGING = ".devplan-run"
@@ -69,6 +71,32 @@ _EXTRA_PARTS = ("weak", "strong", "profile_summary")
 #: How chunk parts are stored (part of the resume fingerprint: a run of
 #: another layout is started afresh, not resumed).
 _PART_FORMAT = "arrow-ipc-lz4+jsonl"
+_DEVELOPING_COLUMNS = ["employee_id", "competency_id", "purpose"]
+#: Plan columns mentor matching reads (needs, item dates, planned hours).
+_MENTORING_PLAN_COLUMNS = [
+    "employee_id",
+    "competency_id",
+    "purpose",
+    "kind",
+    "item_id",
+    "step",
+    "start_on",
+    "end_on",
+    "hours",
+]
+#: Profile columns mentor matching reads.
+_MENTORING_PROFILE_COLUMNS = [
+    "employee_id",
+    "competency_id",
+    "score",
+    "is_strength",
+    "confidence",
+    "required_level",
+    "scored",
+    "n_raters",
+    "percentile",
+    "others_score",
+]
 
 
 @dataclass
@@ -237,7 +265,7 @@ def run_batch(
         clock = time.perf_counter()
         final = staging / "final"
         final.mkdir(exist_ok=True)
-        counts, files = _assemble(
+        assembled, files = _assemble(
             staging, final, n_chunks, data, shared, format, excel, ics
         )
         timings["assemble"] = time.perf_counter() - clock
@@ -248,13 +276,16 @@ def run_batch(
         counts = {
             "input_rows": data.input_rows,
             "employees_in": int(n_in),
-            "employees_with_a_plan": counts["planned"],
+            "employees_with_a_plan": assembled["planned"],
             "employees_in_errors": rejected,
-            "plan_items": counts["plan_items"],
-            "followups": counts["followups"],
-            "unmet_needs": counts["unmet_needs"],
+            "plan_items": assembled["plan_items"],
+            "followups": assembled["followups"],
+            "unmet_needs": assembled["unmet_needs"],
             "error_rows": len(errors),
         }
+        for key in ("mentoring_needs", "mentoring_matched"):
+            if key in assembled:
+                counts[key] = assembled[key]
         nothing_lost = n_in == counts["employees_with_a_plan"] + rejected
         run = {
             "devplan_version": __version__,
@@ -345,8 +376,7 @@ def _write_part(staging: Path, k: int, tables: dict) -> None:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for name in (*CHUNK_TABLES, *_EXTRA_PARTS):
-        table = pa.Table.from_pandas(tables[name], preserve_index=False)
-        feather.write_feather(table, _part_path(staging, k, name), compression="lz4")
+        _write_table_part(staging, k, name, tables[name])
     _part_path(staging, k, "plans").with_suffix(".jsonl").write_bytes(tables["jsonl"])
     # the marker is written last: a chunk without it is redone
     with atomic_path(staging / "parts" / f"{k:05d}.done") as tmp:
@@ -374,6 +404,11 @@ def _chunk_plans(tables, shared, risks) -> PlanResult:
     )
 
 
+def _write_table_part(staging: Path, k: int, name: str, df: pd.DataFrame) -> None:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    feather.write_feather(table, _part_path(staging, k, name), compression="lz4")
+
+
 def _part_path(staging: Path, k: int, name: str) -> Path:
     # parts are Arrow IPC files (LZ4): several times faster to write and read
     # than Parquet, and only the final tables need Parquet's compactness
@@ -394,16 +429,12 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     names = data.competencies.set_index("competency_id")["name"].astype(str)
     parts = range(n_chunks)
     # transfer risks: compact inputs from every chunk
+    plan_rows = pd.concat(
+        [_read_part(staging, k, "plans", _MENTORING_PLAN_COLUMNS) for k in parts],
+        ignore_index=True,
+    )
     risks = transfer_risks(
-        pd.concat(
-            [
-                _read_part(
-                    staging, k, "plans", ["employee_id", "competency_id", "purpose"]
-                )
-                for k in parts
-            ],
-            ignore_index=True,
-        ),
+        plan_rows[_DEVELOPING_COLUMNS],
         pd.concat([_read_part(staging, k, "weak") for k in parts], ignore_index=True),
         pd.concat([_read_part(staging, k, "strong") for k in parts], ignore_index=True),
         data.employees,
@@ -412,11 +443,22 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     suffix = "." + fmt
     files = []
     counts = {}
+    source = {name: name for name in CHUNK_TABLES}
+    mentoring = None
+    if shared.config.mentoring.enabled:
+        mentoring = _mentoring(staging, parts, plan_rows, risks, data, shared, names)
+        source.update(plans="plans.mentored", plan_summary="plan_summary.mentored")
+    del plan_rows
     for name in CHUNK_TABLES:
-        rows = _concat_parts(staging, parts, name, final / f"{name}{suffix}", fmt)
+        rows = _concat_parts(
+            staging, parts, source[name], final / f"{name}{suffix}", fmt
+        )
         files.append(f"{name}{suffix}")
         counts[name] = rows
-    for name, table in (("transfer_risks", risks), ("errors", data.errors)):
+    written = [("transfer_risks", risks), ("errors", data.errors)]
+    if mentoring is not None:
+        written.append(("mentoring", mentoring))
+    for name, table in written:
         write_table(table, final / f"{name}{suffix}")
         files.append(f"{name}{suffix}")
 
@@ -438,22 +480,32 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     planned = 0
     with (final / "plans.jsonl").open("wb") as fh:
         for k in parts:
-            people = pd.Index(_read_part(staging, k, "plan_summary")["employee_id"])
+            people = pd.Index(
+                _read_part(staging, k, "plan_summary", ["employee_id"])["employee_id"]
+            )
             text = _part_path(staging, k, "plans").with_suffix(".jsonl").read_bytes()
             mine = risks[risks["employee_id"].isin(people)]
-            fh.write(splice_late_fields(text, people, {"transfer_risks": mine}))
+            text = splice_late_fields(text, people, {"transfer_risks": mine})
+            if mentoring is not None:
+                text = _with_mentoring(text, people, staging, k, source, mine, shared)
+            fh.write(text)
             planned += len(people)
     files.append("plans.jsonl")
     if excel:
         from devplan._export import write_workbook
 
         tables = {
-            name: pd.concat([_read_part(staging, k, name) for k in parts])
+            name: pd.concat([_read_part(staging, k, source[name]) for k in parts])
             for name in _SHEETS
             if name in CHUNK_TABLES
         }
         tables.update(transfer_risks=risks, errors=data.errors)
-        write_workbook({name: tables[name] for name in _SHEETS}, final / "devplan.xlsx")
+        if mentoring is not None:
+            tables["mentoring"] = mentoring
+        write_workbook(
+            {name: tables[name] for name in _SHEETS if name in tables},
+            final / "devplan.xlsx",
+        )
         files.append("devplan.xlsx")
     if ics:
         from devplan._schedule import write_ics
@@ -461,6 +513,11 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
         follow = pd.concat([_read_part(staging, k, "followups") for k in parts])
         write_ics(follow, final / "calendar")
         files.append("calendar")
+    if mentoring is not None:
+        matched = mentoring["mentor_id"].notna()
+        counts.update(
+            mentoring_needs=len(mentoring), mentoring_matched=int(matched.sum())
+        )
     counts.update(
         planned=planned,
         plan_items=counts["plans"],
@@ -478,10 +535,82 @@ _SHEETS = (
     "manager_actions",
     "tracks",
     "transfer_risks",
+    "mentoring",
     "unmet_needs",
     "profiles",
     "errors",
 )
+
+
+def _mentoring(staging, parts, plan_rows, risks, data, shared, names):
+    """Match mentors over the whole organisation; write each chunk's plans
+    and plan summary with the matches in as ``*.mentored`` parts (the
+    chunk's own parts stay as they were, so a resumed run starts clean)."""
+    cfg = shared.config
+    mentees = set(plan_rows.loc[plan_rows["kind"] == "mentoring", "employee_id"])
+    mentees |= set(risks["employee_id"])
+    profiles = []
+    for k in parts:
+        part = _read_part(staging, k, "profiles", _MENTORING_PROFILE_COLUMNS)
+        keep = part["is_strength"].fillna(False).to_numpy(dtype=bool) | (
+            part["employee_id"].isin(mentees).to_numpy()
+        )
+        profiles.append(part[keep])
+    mentoring = match_mentors(
+        pd.concat(profiles, ignore_index=True),
+        data.employees,
+        cfg,
+        plans=plan_rows,
+        transfer_risks=risks,
+        roles=data.roles,
+        competency_names=names,
+    )
+    for k in parts:
+        plans, summary = mentor_plan_rows(
+            _read_part(staging, k, "plans"),
+            _read_part(staging, k, "plan_summary"),
+            mentoring,
+            start_date=shared.start_date,
+            horizon_months=cfg.plan.horizon_months,
+            mentor_hours=cfg.mentoring.mentor_hours,
+            scale_max=cfg.scale_max,
+            competency_names=names,
+        )
+        _write_table_part(staging, k, "plans.mentored", plans)
+        _write_table_part(staging, k, "plan_summary.mentored", summary)
+    return mentoring
+
+
+def _with_mentoring(text, people, staging, k, source, risks, shared) -> bytes:
+    """A chunk's ``plans.jsonl`` lines with the plans mentor matching changed
+    (mentees' mentoring items, mentors' own rows) written anew."""
+    plans = _read_part(staging, k, source["plans"])
+    changed = pd.Index(
+        pd.unique(
+            pd.concat(
+                [
+                    plans.loc[plans["mentor_id"].notna(), "employee_id"],
+                    plans.loc[plans["mentee_id"].notna(), "employee_id"],
+                ]
+            ).astype(str)
+        )
+    )
+    changed = changed[changed.isin(people)]
+    if not len(changed):
+        return text
+    tables = {
+        name: _read_part(staging, k, source[name])
+        for name in CHUNK_TABLES
+        if name != "profiles"
+    }
+    tables.update(plans=plans, profiles=pd.DataFrame())
+    fresh = _chunk_plans(tables, shared, risks).jsonl_lines(changed)
+    lines = text.split(b"\n")
+    at = people.get_indexer(changed)
+    # jsonl_lines gives the changed plans in plan_summary (line) order
+    for i, line in zip(np.sort(at), fresh, strict=True):
+        lines[i] = line.rstrip(b"\n")
+    return b"\n".join(lines)
 
 
 def _concat_parts(staging, parts, name, target: Path, fmt: str) -> int:
@@ -628,6 +757,13 @@ def _summary_lines(report: RunReport, data, fmt) -> list[str]:
         + ("nothing lost." if report.nothing_lost else "COUNTS DO NOT ADD UP."),
         f"Plans: {c['plan_items']:,} items, {c['followups']:,} follow-ups, "
         f"{c['unmet_needs']:,} needs the catalog could not serve.",
+    ]
+    if "mentoring_needs" in c:
+        lines.append(
+            f"Mentoring: {c['mentoring_matched']:,} of {c['mentoring_needs']:,} "
+            f"needs matched with an internal mentor (see mentoring.{fmt})."
+        )
+    lines += [
         f"Chunks: {report.chunks:,}"
         + (f" ({report.resumed:,} from the interrupted run)" if report.resumed else "")
         + f"; {seconds:,.1f} s in all. Outputs in {report.out}.",

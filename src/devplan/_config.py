@@ -166,6 +166,71 @@ class PlanConfig(_Section):
         return self
 
 
+class MentoringConfig(_Section):
+    """How internal mentors are matched to needs (:func:`devplan.match_mentors`).
+
+    Attributes
+    ----------
+    enabled : bool, default=True
+        Match mentors in every planning run.
+    capacity : int, default=2
+        Mentees (mentee × competency matches) one mentor takes at most, over
+        all competencies.
+    exclude_reporting_line : bool, default=True
+        A mentor is never in the mentee's own reporting line.
+    reporting_line_levels : int, default=1
+        How far the excluded reporting line reaches, up and down: 1 excludes
+        the mentee's manager and direct reports, 2 also the manager's manager
+        and the reports' reports, and so on.
+    same_language : bool, default=True
+        Mentor and mentee share a language (an unknown language matches any).
+    same_location : bool, default=False
+        Mentor and mentee share a location, unless both can meet remotely
+        (``modality_preference`` other than ``in_person``).
+    min_seniority : {"same_or_higher", "any"}, default="same_or_higher"
+        The mentor's role level is at least the mentee's (levels from
+        ``roles.role_level``; an unknown level does not exclude).
+    min_confidence : float, default=0.5
+        Confidence (reliability, 0-1) the mentor's strength needs.
+    min_lead : float, default=0.5
+        Scale points the mentor's score must exceed the mentee's by (it must
+        also reach the mentee's required level).
+    candidates_per_need : int or None, default=None
+        Candidate mentors kept per need (best first) before the assignment
+        is solved. ``None`` keeps every candidate when the need × mentor
+        pairs fit in ``max_edges``, else as many per need as fit. The
+        result says whether pruning provably lost nothing (see
+        :func:`devplan.match_mentors`).
+    max_edges : int, default=2000000
+        Budget of need × mentor pairs for the solver when
+        ``candidates_per_need`` is None.
+    mentor_hours : float, default=12
+        Hours of the mentoring role in the mentor's plan, per mentee and
+        competency; a mentor takes no more mentees than their learning time
+        left after their own plan allows.
+
+    Examples
+    --------
+    >>> from devplan import Config
+    >>> cfg = Config(mentoring={"capacity": 3, "same_location": True})
+    >>> cfg.mentoring.capacity, cfg.mentoring.exclude_reporting_line
+    (3, True)
+    """
+
+    enabled: bool = True
+    capacity: int = Field(2, ge=1)
+    exclude_reporting_line: bool = True
+    reporting_line_levels: int = Field(1, ge=1, le=20)
+    same_language: bool = True
+    same_location: bool = False
+    min_seniority: Literal["same_or_higher", "any"] = "same_or_higher"
+    min_confidence: float = Field(0.5, ge=0, le=1)
+    min_lead: float = Field(0.5, ge=0)
+    candidates_per_need: int | None = Field(None, ge=1)
+    max_edges: int = Field(2_000_000, ge=1)
+    mentor_hours: float = Field(12.0, gt=0)
+
+
 class Config(_Section):
     """All settings of a devplan run, with documented defaults.
 
@@ -183,8 +248,9 @@ class Config(_Section):
         own.
     currency : str, default="EUR"
         Currency of budgets and costs, for reports.
-    scoring, tracks, plan : sections
-        See :class:`ScoringConfig`, :class:`TrackConfig`, :class:`PlanConfig`.
+    scoring, tracks, plan, mentoring : sections
+        See :class:`ScoringConfig`, :class:`TrackConfig`, :class:`PlanConfig`,
+        :class:`MentoringConfig`.
 
     Examples
     --------
@@ -207,6 +273,7 @@ class Config(_Section):
     scoring: ScoringConfig = ScoringConfig()
     tracks: TrackConfig = TrackConfig()
     plan: PlanConfig = PlanConfig()
+    mentoring: MentoringConfig = MentoringConfig()
 
     @model_validator(mode="after")
     def _check_scale(self) -> Self:
@@ -232,7 +299,7 @@ class Config(_Section):
         ----------
         path : str or Path
             A TOML file with top-level keys and ``[scoring]``, ``[tracks]``,
-            ``[plan]`` sections.
+            ``[plan]``, ``[mentoring]`` sections.
 
         Returns
         -------

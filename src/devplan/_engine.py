@@ -5,7 +5,8 @@ after that every employee's profile, track and plan depend only on their own
 rows, so employees are cut into chunks that run one after another, in
 parallel processes (joblib) or as tasks on a Dask cluster, with identical
 results. Transfer risks, which look across the organisation (a manager's
-needs, coaches' strengths), are computed once all chunks are in.
+needs, coaches' strengths), and mentor matching, which assigns mentors
+across the whole organisation, are computed once all chunks are in.
 
 Data flow: bundle → fitted scorer and recommender → chunks (sub-bundles) →
 per-chunk tables → combined :class:`PlanResult`.
@@ -21,6 +22,7 @@ import pandas as pd
 
 from devplan._bundle import Bundle
 from devplan._config import Config
+from devplan._mentoring import empty_mentoring, match_mentors, mentor_plan_rows
 from devplan._plans import (
     PlanResult,
     default_start_date,
@@ -269,19 +271,43 @@ def combine(
     risks = transfer_risks(
         tables["plans"], tables["weak"], tables["strong"], bundle.employees, names
     )
+    plans, summary, mentoring = tables["plans"], tables["plan_summary"], None
+    config = shared.config
+    if config.mentoring.enabled:
+        # organisation-wide, so once all chunks are in
+        mentoring = match_mentors(
+            tables["profiles"],
+            bundle.employees,
+            config,
+            plans=plans,
+            transfer_risks=risks,
+            roles=bundle.roles,
+            competency_names=names,
+        )
+        plans, summary = mentor_plan_rows(
+            plans,
+            summary,
+            mentoring,
+            start_date=shared.start_date,
+            horizon_months=config.plan.horizon_months,
+            mentor_hours=config.mentoring.mentor_hours,
+            scale_max=config.scale_max,
+            competency_names=names,
+        )
     return PlanResult(
         profiles=tables["profiles"],
         tracks=tables["tracks"],
-        plans=tables["plans"],
+        plans=plans,
         followups=tables["followups"],
         manager_actions=tables["manager_actions"],
         transfer_risks=risks,
         unmet_needs=tables["unmet_needs"],
-        plan_summary=tables["plan_summary"],
+        plan_summary=summary,
         errors=bundle.errors,
         start_date=shared.start_date,
         horizon_months=shared.config.plan.horizon_months,
         config=shared.config,
+        mentoring=empty_mentoring() if mentoring is None else mentoring,
     )
 
 
@@ -364,7 +390,7 @@ def generate_plans(
     >>> import devplan
     >>> result = devplan.generate_plans(devplan.datasets.load_sample())
     >>> sorted(result.tables)[:4]
-    ['errors', 'followups', 'manager_actions', 'plan_summary']
+    ['errors', 'followups', 'manager_actions', 'mentoring']
     >>> result.plan("E000008").employee_id
     'E000008'
     """

@@ -16,7 +16,12 @@ class _Model(BaseModel):
 
 
 class PlanItem(_Model):
-    """One dated step of a learning path."""
+    """One dated step of a learning path.
+
+    A ``mentoring`` item names the proposed internal mentor (``mentor_id``);
+    a mentor's own role in someone else's development is a
+    ``leverage_strength`` item naming the mentee (``mentee_id``).
+    """
 
     step: int = Field(ge=1)
     item_id: str
@@ -29,6 +34,8 @@ class PlanItem(_Model):
     hours: float = Field(gt=0)
     cost: float = Field(ge=0)
     rationale: str
+    mentor_id: str | None = None
+    mentee_id: str | None = None
 
 
 class ManagerAction(_Model):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from devplan._config import Config
+from devplan._mentoring import empty_mentoring
 from devplan._models import Plan
 from devplan._recommend import PathRecommender, _positions
 from devplan._schedule import followups as make_followups
@@ -43,7 +44,12 @@ class PlanResult:
     plan_summary : DataFrame
         One row per employee: ``n_items, hours, cost, strength_share,
         expected_benefit, experience_share, exposure_share,
-        education_share, n_unmet``.
+        education_share, n_unmet`` (with mentor matching also ``n_mentees,
+        mentoring_hours``).
+    mentoring : DataFrame
+        One row per mentee × competency: ``mentee_id, mentor_id,
+        competency_id, fit, reason`` and more (see
+        :func:`devplan.match_mentors`).
     start_date : date
         First day of every plan.
     """
@@ -60,6 +66,7 @@ class PlanResult:
     start_date: dt.date
     horizon_months: int
     config: Config = field(default_factory=Config)
+    mentoring: pd.DataFrame = field(default_factory=empty_mentoring)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -73,6 +80,7 @@ class PlanResult:
             "transfer_risks": self.transfer_risks,
             "unmet_needs": self.unmet_needs,
             "plan_summary": self.plan_summary,
+            "mentoring": self.mentoring,
             "errors": self.errors,
         }
 
@@ -111,11 +119,12 @@ class PlanResult:
             fh.writelines(self.jsonl_lines())
         return path
 
-    def jsonl_lines(self) -> Iterator[bytes]:
-        """The lines of ``plans.jsonl`` (UTF-8, each ending in a newline)."""
+    def jsonl_lines(self, employee_ids=None) -> Iterator[bytes]:
+        """The lines of ``plans.jsonl`` (UTF-8, each ending in a newline), of
+        everyone or of the ``employee_ids`` given, in plan order."""
         from pydantic_core import to_json
 
-        for fields in self._plan_fields():
+        for fields in self._plan_fields(employee_ids):
             yield to_json(fields) + b"\n"
 
     def _plan_fields(self, employee_ids=None) -> Iterator[dict]:

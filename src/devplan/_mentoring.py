@@ -1,0 +1,951 @@
+"""Internal mentoring: match people's needs to colleagues strong in them.
+
+Needs come from the plans (every competency a ``mentoring`` item serves)
+and from transfer risks (a person developing a competency their own manager
+is weak in). Candidate mentors are people with a shown, confident strength
+in that competency. The match maximises total fit over the whole
+organisation as an assignment problem on a sparse graph of needs × mentor
+capacity slots (:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching`),
+not first come, first served.
+
+Data flow: profiles + employees (+ plans, transfer risks) → needs and
+candidates → assignment → ``mentoring`` table → mentor rows in plans.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from devplan._config import Config
+from devplan._recommend import _positions as _hashed_positions
+from devplan._schema import ROLE_LEVELS
+
+#: Columns of the ``mentoring`` table: the data contract's five, then extras.
+COLUMNS = (
+    "mentee_id",
+    "mentor_id",
+    "competency_id",
+    "fit",
+    "reason",
+    "transfer_risk",
+    "item_id",
+    "start_on",
+    "end_on",
+    "mentee_score",
+    "mentor_score",
+    "mentor_confidence",
+    "mentor_percentile",
+    "mentor_others_score",
+    "n_candidates",
+)
+#: Cells of one feasibility block (needs × candidates), to bound memory.
+_BLOCK_CELLS = 4_000_000
+
+
+def empty_mentoring() -> pd.DataFrame:
+    """An empty ``mentoring`` table with its columns and dtypes."""
+    return _frame(
+        {
+            name: np.zeros(0, dtype=object if name not in _NUMERIC else float)
+            for name in COLUMNS
+        }
+    )
+
+
+_NUMERIC = (
+    "fit",
+    "mentee_score",
+    "mentor_score",
+    "mentor_confidence",
+    "mentor_percentile",
+    "mentor_others_score",
+)
+
+
+def match_mentors(
+    profiles: pd.DataFrame,
+    employees: pd.DataFrame,
+    config: Config | None = None,
+    *,
+    plans: pd.DataFrame | None = None,
+    transfer_risks: pd.DataFrame | None = None,
+    needs: pd.DataFrame | None = None,
+    roles: pd.DataFrame | None = None,
+    competency_names=None,
+) -> pd.DataFrame:
+    """Propose an internal mentor for every need flagged for mentoring.
+
+    Parameters
+    ----------
+    profiles : DataFrame
+        The ``profiles`` table of the whole organisation (``employee_id,
+        competency_id, score, is_strength, confidence``; ``required_level``,
+        ``scored`` and ``n_raters`` are used when present).
+    employees : DataFrame
+        The ``employees`` table. Read: ``employee_id``, ``manager_id``,
+        ``role_id``, ``language``, ``location``, ``modality_preference``;
+        never ``age_band`` or ``gender``.
+    config : Config or None, default=None
+        Settings; the ``[mentoring]`` section (:class:`MentoringConfig`) and
+        the rating scale are used. ``None`` means the defaults.
+    plans : DataFrame or None, default=None
+        The ``plans`` table: each competency a ``kind == "mentoring"`` item
+        serves is a need (its item and dates are carried along).
+    transfer_risks : DataFrame or None, default=None
+        ``employee_id, manager_id, competency_id`` of plans that develop a
+        competency the person's manager is weak in. Each is a need, matched
+        first: the assignment covers as many of them as possible before it
+        maximises fit.
+    needs : DataFrame or None, default=None
+        Further needs, ``employee_id, competency_id``.
+    roles : DataFrame or None, default=None
+        The ``roles`` table, for role levels (seniority constraint).
+    competency_names : mapping or Series or None, default=None
+        Display names of competencies, for reasons.
+
+    Returns
+    -------
+    DataFrame
+        One row per mentee × competency, sorted by ``mentee_id,
+        competency_id``: ``mentee_id, mentor_id`` (missing when no mentor
+        was found), ``competency_id, fit`` (0-1, missing without a mentor),
+        ``reason``, ``transfer_risk`` (bool), ``item_id, start_on, end_on``
+        (the mentee's mentoring item, when the need came from one),
+        ``mentee_score, mentor_score, mentor_confidence`` and
+        ``n_candidates`` (colleagues who meet every constraint).
+
+    Notes
+    -----
+    A colleague *covers* a need when their profile row for the competency
+    is a strength (``is_strength``), rests on ratings that may be shown
+    (``scored``, at least one visible rater other than self: a self-only
+    or suppressed score never counts), has ``confidence >=
+    min_confidence``, and their score reaches both the mentee's score plus
+    ``min_lead`` and the mentee's required level. The other constraints:
+    not the mentee, not in their reporting line, same language, same
+    location or both remote-friendly, seniority at least the mentee's (see
+    :class:`MentoringConfig`).
+
+    With :math:`r = s_{max} - s_{min}`, the fit of mentor :math:`m` for
+    need :math:`i` is strength level × need size,
+
+    .. math:: fit = c_m \\frac{x_m - s_{min}}{r} \\cdot \\frac{s_{max} - x_i}{r}
+
+    with :math:`x` scores and :math:`c_m` the confidence of the mentor's
+    score (a mentee without a score has need size 0.5). Each mentor has
+    ``capacity`` slots over all competencies. The assignment maximises
+    :math:`\\sum fit + P \\cdot n_{risk}` with :math:`P` larger than any
+    total fit, so transfer-risk needs are covered first. Each need keeps
+    only its best ``candidates_per_need`` feasible mentors before solving
+    (by default every candidate, or as many as fit in ``max_edges`` pairs
+    in all). Pruning is checked: when every
+    pruned need's kept mentors have more slots than there are other needs
+    that could take them, some optimum uses kept edges only and the result
+    is exact. ``result.attrs["exact"]`` says whether the result is proven
+    optimal, ``result.attrs["edges"]`` how many pairs the solver saw.
+
+    Examples
+    --------
+    >>> import devplan
+    >>> b = devplan.datasets.load_sample()
+    >>> result = devplan.generate_plans(b)
+    >>> m = devplan.match_mentors(
+    ...     result.profiles, b.employees, b.config, plans=result.plans,
+    ...     transfer_risks=result.transfer_risks, roles=b.roles)
+    >>> list(m.columns[:5])
+    ['mentee_id', 'mentor_id', 'competency_id', 'fit', 'reason']
+    >>> bool((m["mentor_id"] != m["mentee_id"]).all())
+    True
+    """
+    config = Config() if config is None else config
+    if not isinstance(config, Config):
+        raise TypeError(
+            f"Got config of type {type(config).__name__}; expected devplan.Config"
+            " or None."
+        )
+    cfg = config.mentoring
+    _require(profiles, "profiles", ("employee_id", "competency_id", "score"))
+    _require(profiles, "profiles", ("is_strength", "confidence"))
+    _require(employees, "employees", ("employee_id",))
+    need = _collect_needs(plans, transfer_risks, needs)
+    if not len(need):
+        return empty_mentoring()
+    names = _names(competency_names)
+
+    people = _people(employees, roles, cfg.reporting_line_levels)
+    ids = people["ids"]
+    # sorted, so that nothing depends on the order of rows
+    comps = pd.Index(
+        np.unique(
+            np.concatenate(
+                [
+                    profiles["competency_id"].astype(str).to_numpy(dtype=str),
+                    need["competency_id"].to_numpy(dtype=str),
+                ]
+            )
+        )
+    )
+    n_comp = len(comps)
+    prow_person = _positions(ids, profiles["employee_id"])
+    prow_comp = _positions(comps, profiles["competency_id"])
+    pkey = np.where(prow_person >= 0, prow_person * n_comp + prow_comp, -1)
+    known = pkey >= 0
+    if pd.Index(pkey[known]).has_duplicates:
+        raise ValueError(
+            "Got a profiles table with repeated (employee_id, competency_id) "
+            "rows; expected one row per employee × competency."
+        )
+    score = profiles["score"].to_numpy(dtype=float)
+    required = (
+        profiles["required_level"].to_numpy(dtype=float)
+        if "required_level" in profiles.columns
+        else np.full(len(profiles), np.nan)
+    )
+    confidence = profiles["confidence"].to_numpy(dtype=float)
+
+    # the needs: mentee's score and requirement
+    n_need = len(need)
+    mentee = _positions(ids, need["employee_id"])
+    ncomp = _positions(comps, need["competency_id"])
+    row = pd.Index(pkey[known]).get_indexer(
+        np.where(mentee >= 0, mentee * n_comp + ncomp, -2)
+    )
+    row = np.where(row >= 0, np.flatnonzero(known)[np.maximum(row, 0)], -1)
+    has = row >= 0
+    mentee_score = np.where(has, score[np.maximum(row, 0)], np.nan)
+    mentee_required = np.where(has, required[np.maximum(row, 0)], np.nan)
+    smin, smax = float(config.scale_min), float(config.scale_max)
+    span = smax - smin
+    need_size = np.where(
+        np.isnan(mentee_score),
+        0.5,
+        np.clip((smax - mentee_score) / span, 0.0, 1.0),
+    )
+    with np.errstate(invalid="ignore"):
+        bar = np.fmax(mentee_score + cfg.min_lead, mentee_required)
+    bar = np.where(np.isnan(bar), -np.inf, bar)
+
+    # the candidates: shown, confident strengths
+    ok = known & _as_bool(profiles["is_strength"]) & ~np.isnan(score)
+    ok &= confidence >= cfg.min_confidence
+    if "scored" in profiles.columns:
+        ok &= _as_bool(profiles["scored"])
+    if "n_raters" in profiles.columns:
+        ok &= profiles["n_raters"].fillna(0).to_numpy(dtype=float) > 0
+    cand = np.flatnonzero(ok)
+    cand_person = prow_person[cand]
+    cand_comp = prow_comp[cand]
+    cand_score = score[cand]
+    cand_conf = confidence[cand]
+    extra = {
+        name: profiles[name].to_numpy(dtype=float)[cand]
+        if name in profiles.columns
+        else np.full(len(cand), np.nan)
+        for name in ("percentile", "others_score")
+    }
+    strength = cand_conf * np.clip((cand_score - smin) / span, 0.0, 1.0)
+    # best first; ties by employee_id text, so the order never depends on
+    # the order of rows
+    id_rank = np.argsort(np.argsort(ids.to_numpy(dtype=str), kind="stable"))
+    order = np.lexsort((id_rank[cand_person], -strength, cand_comp))
+    cand, cand_person, cand_comp = cand[order], cand_person[order], cand_comp[order]
+    extra = {name: values[order] for name, values in extra.items()}
+    cand_score, cand_conf, strength = (
+        cand_score[order],
+        cand_conf[order],
+        strength[order],
+    )
+    bounds = np.searchsorted(cand_comp, np.arange(n_comp + 1))
+    capacity = _capacity(people, employees, plans, config)
+    available = capacity[cand_person] > 0
+    # the competencies each available mentor may be matched in, and the
+    # needs per competency: the pruning certificate reads them
+    strong_in = np.zeros((len(ids) + 1, n_comp), dtype=bool)
+    strong_in[cand_person[available], cand_comp[available]] = True
+    needs_in = np.bincount(ncomp[mentee >= 0], minlength=n_comp)
+    by_comp = [
+        (c, rows[mentee[rows] >= 0])
+        for c, rows in pd.Series(np.arange(n_need))
+        .groupby(ncomp, sort=True)
+        .indices.items()
+    ]
+
+    def scan(k):
+        """Feasible candidates per need; with ``k``, the best ``k`` as edges."""
+        for c, rows in by_comp:
+            lo, hi = bounds[c], bounds[c + 1]
+            if not len(rows) or hi == lo:
+                continue
+            step = max(_BLOCK_CELLS // (hi - lo), 1)
+            for s in range(0, len(rows), step):
+                block = rows[s : s + step]
+                feasible, strong = _feasible(
+                    block,
+                    np.arange(lo, hi),
+                    mentee,
+                    bar,
+                    cand_person,
+                    cand_score,
+                    people,
+                    cfg,
+                )
+                feasible &= available[lo:hi][None, :]
+                yield block, lo, hi, feasible, strong
+
+    n_candidates = np.zeros(n_need, dtype=np.int64)
+    n_strong = np.zeros(n_need, dtype=np.int64)
+    for block, _, _, feasible, strong in scan(None):
+        n_strong[block] = strong.sum(axis=1)
+        n_candidates[block] = feasible.sum(axis=1)
+    k = cfg.candidates_per_need
+    if k is None:
+        k = _budget(n_candidates, cfg.max_edges)
+    certified = True
+    edge_need, edge_cand = [], []
+    if n_candidates.any():
+        for block, lo, hi, feasible, _ in scan(k):
+            keep = feasible & (np.cumsum(feasible, axis=1) <= k)
+            i, j = np.nonzero(keep)
+            edge_need.append(block[i])
+            edge_cand.append(lo + j)
+            pruned = n_candidates[block] > k
+            if certified and pruned.any():
+                certified = _certified(
+                    keep[pruned], cand_person[lo:hi], capacity, strong_in, needs_in
+                )
+    edge_need = np.concatenate(edge_need) if edge_need else np.zeros(0, np.int64)
+    edge_cand = np.concatenate(edge_cand) if edge_cand else np.zeros(0, np.int64)
+    fit = strength[edge_cand] * need_size[edge_need]
+    risk = need["transfer_risk"].to_numpy(dtype=bool)
+    chosen = solve_assignment(
+        edge_need,
+        cand_person[edge_cand],
+        fit,
+        n_need,
+        capacity,
+        priority=risk,
+    )
+    matched = chosen >= 0
+    pick = edge_cand[chosen[matched]]
+
+    def chosen_of(values, missing=np.nan):
+        out = np.full(n_need, missing, dtype=object if missing is None else float)
+        out[matched] = values
+        return out
+
+    out = {
+        "mentee_id": need["employee_id"].to_numpy(dtype=object),
+        "mentor_id": chosen_of(ids.to_numpy(dtype=object)[cand_person[pick]], None),
+        "competency_id": need["competency_id"].to_numpy(dtype=object),
+        "fit": chosen_of(fit[chosen[matched]]),
+        "transfer_risk": risk,
+        "item_id": need["item_id"].to_numpy(dtype=object),
+        "start_on": need["start_on"].to_numpy(),
+        "end_on": need["end_on"].to_numpy(),
+        "mentee_score": mentee_score,
+        "mentor_score": chosen_of(cand_score[pick]),
+        "mentor_confidence": chosen_of(cand_conf[pick]),
+        "mentor_percentile": chosen_of(extra["percentile"][pick]),
+        "mentor_others_score": chosen_of(extra["others_score"][pick]),
+        "n_candidates": n_candidates,
+    }
+    out["reason"] = _reasons(
+        out, need, names, n_strong, mentee >= 0, cfg.min_lead
+    ).to_numpy(dtype=object)
+    frame = _frame(out)
+    frame.attrs["exact"] = bool(certified)
+    frame.attrs["edges"] = len(edge_need)
+    return frame
+
+
+def solve_assignment(
+    need, mentor, weight, n_need, capacity, *, priority=None
+) -> np.ndarray:
+    """Maximum-weight assignment of needs to mentors with capacity.
+
+    Parameters
+    ----------
+    need, mentor : array of int
+        The allowed pairs (edges): need index and mentor key per edge.
+    weight : array of float
+        Each edge's fit (> 0 to be worth taking).
+    n_need : int
+        Number of needs (rows); a need without edges stays unmatched.
+    capacity : int or array of int
+        Needs one mentor takes at most: one number for all, or an array
+        indexed by mentor key.
+    priority : array of bool or None, default=None
+        Needs to cover first (lexicographically before total weight).
+
+    Returns
+    -------
+    ndarray of int
+        Per need, the index of its chosen edge, -1 when unmatched.
+
+    Notes
+    -----
+    Each mentor becomes as many identical slots as its capacity, and each need gets a
+    private dummy slot of weight 0, so a full matching of the needs always
+    exists; the minimum-cost full matching with cost ``W + 1 - weight``
+    (``W`` the largest weight) is then the maximum-weight matching.
+    """
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import connected_components
+
+    need = np.asarray(need, dtype=np.int64)
+    weight = np.asarray(weight, dtype=float)
+    pairs = pd.MultiIndex.from_arrays([need, np.asarray(mentor)])
+    if pairs.has_duplicates:
+        raise ValueError(
+            "Got repeated (need, mentor) pairs; expected each allowed pair once."
+        )
+    if priority is not None and np.any(priority):
+        # one covered priority need outweighs any total of fits (each <= 1)
+        bonus = float(max(weight.max(initial=0.0), 1.0) * (n_need + 1))
+        weight = weight + bonus * np.asarray(priority, dtype=bool)[need]
+    mentor = np.asarray(mentor, dtype=np.int64)
+    if np.ndim(capacity) == 0:
+        cap_of = np.full(len(mentor), int(capacity), dtype=np.int64)
+    else:
+        cap_of = np.asarray(capacity, dtype=np.int64)[mentor]
+    useful = (weight > 0) & (cap_of > 0)
+    edges = np.flatnonzero(useful)
+    chosen = np.full(n_need, -1, dtype=np.int64)
+    if not len(edges):
+        return chosen
+    keys, first, mentor_code = np.unique(
+        mentor[edges], return_index=True, return_inverse=True
+    )
+    caps = cap_of[edges][first]
+    # parts that share no mentor (languages, say) are solved apart: the
+    # same optimum, and faster than one large problem
+    link = csr_array(
+        (np.ones(len(edges)), (need[edges], n_need + mentor_code)),
+        shape=(n_need + len(keys),) * 2,
+    )
+    _, label = connected_components(link, directed=False)
+    part = label[need[edges]]
+    order = np.argsort(part, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(part[order])) + 1):
+        sub = edges[group]
+        rows, local_need = np.unique(need[sub], return_inverse=True)
+        codes, local_mentor = np.unique(mentor_code[group], return_inverse=True)
+        picked = _solve_part(
+            local_need, local_mentor, weight[sub], len(rows), caps[codes]
+        )
+        found = picked >= 0
+        chosen[rows[found]] = sub[picked[found]]
+    return chosen
+
+
+def _solve_part(need, mentor, weight, n_need, caps) -> np.ndarray:
+    """:func:`solve_assignment` on one connected part: needs and mentors
+    numbered from 0, ``caps`` per mentor; the chosen edge per need or -1."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    offset = np.concatenate([[0], np.cumsum(caps)])
+    n_slots = int(offset[-1])
+    top = weight.max() + 1.0
+    # every edge once per slot of its mentor
+    per_edge = caps[mentor]
+    slot_edge = np.repeat(np.arange(len(need)), per_edge)
+    slot_rows = need[slot_edge]
+    within = np.arange(len(slot_edge)) - np.repeat(
+        np.cumsum(per_edge) - per_edge, per_edge
+    )
+    slot_cols = offset[np.repeat(mentor, per_edge)] + within
+    slot_cost = top - weight[slot_edge]
+    rows = np.concatenate([slot_rows, np.arange(n_need)])
+    cols = np.concatenate([slot_cols, n_slots + np.arange(n_need)])
+    cost = np.concatenate([slot_cost, np.full(n_need, top)])
+    graph = csr_array((cost, (rows, cols)), shape=(n_need, n_slots + n_need))
+    r, c = min_weight_full_bipartite_matching(graph)
+    real = c < n_slots
+    r, c = r[real], c[real]
+    # the edge behind each (need, slot) pair
+    chosen = np.full(n_need, -1, dtype=np.int64)
+    lookup = pd.Index(slot_rows * n_slots + slot_cols)
+    chosen[r] = slot_edge[lookup.get_indexer(r * n_slots + c)]
+    return chosen
+
+
+def _budget(n_candidates, max_edges) -> int:
+    """The largest number of candidates per need whose edges fit the budget:
+    every candidate when they all fit."""
+    counts = np.sort(n_candidates[n_candidates > 0])
+    if counts.sum() <= max_edges:
+        return max(int(counts.max(initial=1)), 1)
+    # edges with k per need: sum(min(n_i, k)); rises with k
+    below = np.concatenate([[0], np.cumsum(counts)])
+    k = np.arange(1, counts[-1] + 1)
+    over = np.searchsorted(counts, k, side="left")  # needs with n_i < k
+    edges = below[over] + k * (len(counts) - over)
+    return max(int(k[edges <= max_edges].max(initial=1)), 1)
+
+
+def _certified(keep, person, capacity, strong_in, needs_in) -> bool:
+    """Whether pruning these needs' candidates provably loses nothing.
+
+    ``keep`` holds, per pruned need (rows), its kept candidates (columns of
+    ``person``). Exchange argument: if a need's kept mentors have more
+    slots than there are other needs that could ever take them (every need
+    of a competency any of them may be matched in), one slot stays free in
+    any optimum, and moving the need there loses nothing (kept mentors
+    are its best). When that holds for every pruned need, some optimum of
+    the full problem uses kept edges only.
+    """
+    nobody = len(strong_in) - 1  # the padding row: strong in nothing
+    rows = max(_BLOCK_CELLS // max(keep.shape[1] * strong_in.shape[1], 1), 1)
+    for s in range(0, len(keep), rows):
+        part = keep[s : s + rows]
+        who = np.where(part, person[None, :], nobody)
+        slots = np.where(part, capacity[np.minimum(who, len(capacity) - 1)], 0)
+        rivals = strong_in[who].any(axis=1) @ needs_in - 1
+        if (slots.sum(axis=1) <= rivals).any():
+            return False
+    return True
+
+
+def _capacity(people, employees, plans, config) -> np.ndarray:
+    """Mentees each person can take: ``capacity``, and (with plans) no more
+    than their learning time left after their plan allows at
+    ``mentor_hours`` each."""
+    cfg = config.mentoring
+    ids = people["ids"]
+    cap = np.full(len(ids), cfg.capacity, dtype=np.int64)
+    if plans is None or "hours" not in plans.columns:
+        return cap
+    emp = employees.drop_duplicates("employee_id")
+    monthly = np.full(len(ids), config.learning_hours_per_month)
+    if "learning_hours_per_month" in emp.columns:
+        given = pd.to_numeric(emp["learning_hours_per_month"], errors="coerce")
+        monthly = given.fillna(config.learning_hours_per_month).to_numpy(float)
+    own = np.ones(len(plans), dtype=bool)
+    if "mentee_id" in plans.columns:  # a mentor's role, if already written in
+        own = plans["mentee_id"].isna().to_numpy()
+    at = _positions(ids, plans["employee_id"])
+    keep = own & (at >= 0)
+    planned = np.bincount(
+        at[keep],
+        weights=plans["hours"].to_numpy(dtype=float)[keep],
+        minlength=len(ids),
+    )
+    spare = monthly * config.plan.horizon_months - planned
+    fits = np.floor(np.maximum(spare, 0) / cfg.mentor_hours + 1e-9)
+    return np.minimum(cap, fits.astype(np.int64))
+
+
+def _feasible(block, cands, mentee, bar, cand_person, cand_score, people, cfg):
+    """Needs × candidates: who may mentor whom (and who is strong at all)."""
+    e = mentee[block][:, None]
+    m = cand_person[cands][None, :]
+    strong = e != m
+    ok = strong & (cand_score[cands][None, :] >= bar[block][:, None])
+    if cfg.exclude_reporting_line:
+        for up in people["ancestors"]:
+            ok &= (up[e] != m) & (up[m] != e)
+    if cfg.same_language:
+        lang = people["language"]
+        ok &= (lang[e] < 0) | (lang[m] < 0) | (lang[e] == lang[m])
+    if cfg.same_location:
+        loc, remote = people["location"], people["remote"]
+        ok &= (loc[e] < 0) | (loc[m] < 0) | (loc[e] == loc[m]) | (remote[e] & remote[m])
+    if cfg.min_seniority == "same_or_higher":
+        level = people["level"]
+        ok &= (level[e] < 0) | (level[m] < 0) | (level[m] >= level[e])
+    return ok, strong
+
+
+def _people(employees, roles, levels) -> dict:
+    """Per-person arrays the constraints read (no protected attributes)."""
+    emp = employees.drop_duplicates("employee_id")
+    ids = pd.Index(emp["employee_id"].astype(str))
+    n = len(ids)
+
+    def codes(column):
+        if column not in emp.columns:
+            return np.full(n, -1, dtype=np.int64)
+        values = emp[column].astype(object).where(emp[column].notna(), None)
+        return pd.factorize(values.to_numpy())[0].astype(np.int64)
+
+    manager = np.full(n, -1, dtype=np.int64)
+    if "manager_id" in emp.columns:
+        m = emp["manager_id"]
+        manager = _positions(ids, m.astype(object))
+    # ancestors[k]: the manager k + 1 levels up (-1: none); index -1 maps to -1
+    lookup = np.append(manager, -1)
+    ancestors, up = [], np.arange(n)
+    for _ in range(levels):
+        up = lookup[up]
+        ancestors.append(np.append(up, -1))
+    level = np.full(n, -1, dtype=np.int64)
+    if roles is not None and "role_level" in roles.columns and "role_id" in emp:
+        known = roles.dropna(subset=["role_level"]).drop_duplicates("role_id")
+        rank = known.set_index(known["role_id"].astype(str))["role_level"].map(
+            {name: i for i, name in enumerate(ROLE_LEVELS)}
+        )
+        level = (
+            emp["role_id"].astype(str).map(rank).fillna(-1).to_numpy().astype(np.int64)
+        )
+    remote = np.ones(n, dtype=bool)
+    if "modality_preference" in emp.columns:
+        remote = (emp["modality_preference"].astype(object) != "in_person").to_numpy()
+
+    def pad(a, fill):
+        return np.append(a, fill)
+
+    return {
+        "ids": ids,
+        "ancestors": ancestors,
+        "language": pad(codes("language"), -1),
+        "location": pad(codes("location"), -1),
+        "remote": pad(remote, False),
+        "level": pad(level, -1),
+    }
+
+
+def _collect_needs(plans, transfer_risks, needs) -> pd.DataFrame:
+    """One need per mentee × competency, sorted, with its item and flags."""
+    parts = []
+    if plans is not None and len(plans):
+        _require(plans, "plans", ("employee_id", "competency_id", "kind"))
+        own = plans["kind"].astype(object) == "mentoring"
+        if "mentee_id" in plans.columns:  # a mentor's own role is no need
+            own &= plans["mentee_id"].isna()
+        rows = plans[own.to_numpy()]
+        if "step" in rows.columns:
+            rows = rows.sort_values(["employee_id", "step"], kind="stable")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "employee_id": rows["employee_id"].astype(str).to_numpy(),
+                    "competency_id": rows["competency_id"].astype(str).to_numpy(),
+                    "item_id": _col(rows, "item_id"),
+                    "start_on": _dates(rows, "start_on"),
+                    "end_on": _dates(rows, "end_on"),
+                    "transfer_risk": False,
+                }
+            )
+        )
+    for table, name, risk in (
+        (transfer_risks, "transfer_risks", True),
+        (needs, "needs", False),
+    ):
+        if table is None or not len(table):
+            continue
+        _require(table, name, ("employee_id", "competency_id"))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "employee_id": table["employee_id"].astype(str).to_numpy(),
+                    "competency_id": table["competency_id"].astype(str).to_numpy(),
+                    "item_id": None,
+                    "start_on": np.full(len(table), np.datetime64("NaT", "s")),
+                    "end_on": np.full(len(table), np.datetime64("NaT", "s")),
+                    "transfer_risk": risk,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            columns=[
+                "employee_id",
+                "competency_id",
+                "item_id",
+                "start_on",
+                "end_on",
+                "transfer_risk",
+            ]
+        )
+    need = pd.concat(parts, ignore_index=True)
+    key = ["employee_id", "competency_id"]
+    risk = need.groupby(key, sort=False)["transfer_risk"].transform("any")
+    # the first mentoring item of a need (by step) carries its dates
+    need = need.assign(transfer_risk=risk.astype(bool)).drop_duplicates(key)
+    return need.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _reasons(out, need, names, n_strong, known, min_lead) -> pd.Series:
+    comp = pd.Series(out["competency_id"]).astype(str)
+    name = comp.map(names).fillna(comp) if names is not None else comp
+    mentor = pd.Series(out["mentor_id"]).fillna("").astype(str)
+    mentee = pd.Series(out["mentee_id"]).astype(str)
+    matched = pd.Series(out["mentor_id"]).notna().to_numpy()
+    text = (
+        mentor
+        + " is strong in "
+        + name
+        + " (score "
+        + _fmt(out["mentor_score"], 1)
+        + ", confidence "
+        + _fmt(out["mentor_confidence"], 2)
+        + "); "
+        + mentee
+        + " is at "
+        + _fmt(out["mentee_score"], 1)
+    )
+    none_strong = "no mentor: nobody else has a shown, confident strength in " + name
+    none_ok = (
+        "no mentor: "
+        + pd.Series(n_strong).astype(str)
+        + " colleagues are strong in "
+        + name
+        + f" but none meets the constraints (a lead of {min_lead:g} points, "
+        "reporting line, language, location, seniority, time to mentor)"
+    )
+    full = (
+        "no mentor: all "
+        + pd.Series(out["n_candidates"]).astype(str)
+        + " suitable mentors are at capacity (mentees or learning time)"
+    )
+    text = text.where(
+        matched,
+        np.where(
+            ~known,
+            "no mentor: mentee not in employees",
+            np.where(
+                n_strong == 0,
+                none_strong,
+                np.where(out["n_candidates"] == 0, none_ok, full),
+            ),
+        ),
+    )
+    risk = out["transfer_risk"]
+    suffix = (
+        "; transfer risk: the line manager is still developing "
+        + name
+        + ", so this need was matched first"
+    )
+    return text.where(~risk, text + suffix)
+
+
+def mentor_plan_rows(
+    plans: pd.DataFrame,
+    plan_summary: pd.DataFrame,
+    mentoring: pd.DataFrame,
+    *,
+    start_date,
+    horizon_months: int,
+    mentor_hours: float,
+    scale_max: float = 5.0,
+    competency_names=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plans and plan summary with the matches written in.
+
+    Mentees' mentoring items get ``mentor_id`` and a rationale naming the
+    mentor; each mentor gets a ``leverage_strength`` row of kind
+    ``mentoring`` for the role (``mentee_id`` set), counted in their
+    summary's ``n_items``, ``hours`` and mix shares (``strength_share`` is
+    left as the learning path had it). Works on any subset of employees
+    (a chunk): only the plans of people in ``plan_summary`` change.
+    """
+    from devplan._plans import _add_months
+
+    names = _names(competency_names)
+    people = pd.Index(plan_summary["employee_id"].astype(str))
+    done = mentoring[mentoring["mentor_id"].notna()]
+    plans = plans.copy()
+    key = pd.Index(
+        done["mentee_id"].astype(str) + "\x1f" + done["competency_id"].astype(str)
+    )
+    own = plans["kind"].astype(object) == "mentoring"
+    if "mentee_id" in plans.columns:
+        own &= plans["mentee_id"].isna()
+    at = key.get_indexer(
+        plans["employee_id"].astype(str) + "\x1f" + plans["competency_id"].astype(str)
+    )
+    at = np.where(own.to_numpy(), at, -1)
+    mentor = np.where(at >= 0, done["mentor_id"].to_numpy(dtype=object)[at], None)
+    plans["mentor_id"] = pd.Series(mentor, index=plans.index, dtype="str")
+    rationale = plans["rationale"].astype(str)
+    plans["rationale"] = rationale.where(
+        at < 0, rationale + "; mentor: " + plans["mentor_id"].fillna("")
+    ).astype("str")
+    if "mentee_id" not in plans.columns:
+        plans["mentee_id"] = pd.Series(
+            np.full(len(plans), None), index=plans.index, dtype="str"
+        )
+
+    mine = done[_positions(people, done["mentor_id"]) >= 0]
+    mine = mine.sort_values(
+        ["mentor_id", "start_on", "mentee_id", "competency_id"], kind="stable"
+    )
+    if not len(mine):
+        return plans, plan_summary
+    first = np.datetime64(start_date, "s")
+    last = np.datetime64(
+        _add_months(start_date, horizon_months) - pd.Timedelta(days=1), "s"
+    )
+    start_on = mine["start_on"].to_numpy(dtype="datetime64[s]")
+    end_on = mine["end_on"].to_numpy(dtype="datetime64[s]")
+    start_on = np.where(np.isnat(start_on), first, start_on)
+    end_on = np.where(np.isnat(end_on), last, end_on)
+    steps = plans.groupby(plans["employee_id"].astype(str))["step"].max()
+    base = mine["mentor_id"].astype(str).map(steps).fillna(0).to_numpy(dtype=np.int64)
+    rank = mine.groupby("mentor_id", sort=False).cumcount().to_numpy()
+    comp = mine["competency_id"].astype(str)
+    name = comp.map(names).fillna(comp) if names is not None else comp
+    item = mine["item_id"].astype(object).where(mine["item_id"].notna(), "mentoring")
+    months = start_on.astype("datetime64[M]").astype(np.int64) - first.astype(
+        "datetime64[M]"
+    ).astype(np.int64)
+    rows = pd.DataFrame(
+        {
+            "employee_id": mine["mentor_id"].astype(str).to_numpy(),
+            "step": base + rank + 1,
+            "item_id": item.astype(str).to_numpy(),
+            "purpose": "leverage_strength",
+            "competency_id": comp.to_numpy(),
+            "start_on": start_on,
+            "end_on": end_on,
+            "hours": float(mentor_hours),
+            "cost": 0.0,
+            "rationale": (
+                "strength: "
+                + name
+                + ", "
+                + _fmt(mine["mentor_percentile"], 0).to_numpy()
+                + "th percentile, others rate you "
+                + _fmt(mine["mentor_others_score"], 1).to_numpy()
+                + f"/{scale_max:g}; mentoring "
+                + mine["mentee_id"].astype(str)
+                + " (teaching is developing)"
+            ).to_numpy(),
+            "title": (
+                "Mentor " + mine["mentee_id"].astype(str) + " in " + name
+            ).to_numpy(),
+            "kind": "mentoring",
+            "group": "exposure",
+            "month": months.astype(np.int64),
+            "mentor_id": None,
+            "mentee_id": mine["mentee_id"].astype(str).to_numpy(),
+        }
+    )
+    rows = rows.astype({c: plans[c].dtype for c in rows.columns if c in plans.columns})
+    both = pd.concat([plans, rows[plans.columns]], ignore_index=True)
+    order = np.argsort(_positions(people, both["employee_id"]), kind="stable")
+    plans = both.iloc[order].reset_index(drop=True)
+
+    summary = plan_summary.copy()
+    count = rows.groupby("employee_id").size()
+    p = _positions(people, pd.Series(count.index))
+    n_new = np.zeros(len(people), dtype=np.int64)
+    n_new[p] = count.to_numpy()
+    added = n_new * float(mentor_hours)
+    touched = n_new > 0
+    old = summary["hours"].to_numpy(dtype=float)
+    new = old + added
+    summary["n_items"] = summary["n_items"].to_numpy() + n_new
+    summary["hours"] = new
+    for g in ("experience", "exposure", "education"):
+        column = f"{g}_share"
+        if column not in summary.columns:
+            continue
+        share = summary[column].to_numpy(dtype=float)
+        hours = np.where(np.isnan(share), 0.0, share * old) + (
+            added if g == "exposure" else 0.0
+        )
+        summary[column] = np.where(touched, hours / np.where(new > 0, new, 1), share)
+    summary["n_mentees"] = n_new
+    summary["mentoring_hours"] = added
+    return plans, summary
+
+
+def mentoring_stats(mentoring: pd.DataFrame) -> dict:
+    """Needs, matches, coverage (share of needs with a mentor) and mean fit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan._mentoring import mentoring_stats
+    >>> m = pd.DataFrame({"mentor_id": ["A", None], "fit": [0.4, None]})
+    >>> mentoring_stats(m)
+    {'needs': 2, 'matched': 1, 'coverage': 0.5, 'mean_fit': 0.4}
+    """
+    matched = mentoring["mentor_id"].notna()
+    n = len(mentoring)
+    return {
+        "needs": n,
+        "matched": int(matched.sum()),
+        "coverage": float(matched.mean()) if n else float("nan"),
+        "mean_fit": float(mentoring.loc[matched, "fit"].mean())
+        if matched.any()
+        else float("nan"),
+    }
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _positions(index: pd.Index, values) -> np.ndarray:
+    """Positions of ``values`` in ``index``; -1 when absent or missing."""
+    values = values if isinstance(values, pd.Series) else pd.Series(values)
+    present = values.notna().to_numpy()
+    out = np.full(len(values), -1, dtype=np.int64)
+    if present.any():
+        out[present] = _hashed_positions(index, values[present])
+    return out
+
+
+def _require(frame, table, columns):
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"Got a {table} table without column(s) {missing}; expected "
+            f"columns {list(columns)}."
+        )
+
+
+def _names(competency_names):
+    if competency_names is None:
+        return None
+    if isinstance(competency_names, pd.Series):
+        return competency_names.astype(str)
+    return pd.Series(dict(competency_names), dtype="str")
+
+
+def _as_bool(series) -> np.ndarray:
+    return series.fillna(False).to_numpy(dtype=bool)
+
+
+def _col(frame, column):
+    if column not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    s = frame[column].astype(object)
+    return s.where(frame[column].notna(), None).to_numpy()
+
+
+def _dates(frame, column):
+    if column not in frame.columns:
+        return np.full(len(frame), np.datetime64("NaT", "s"))
+    return pd.to_datetime(frame[column]).to_numpy(dtype="datetime64[s]")
+
+
+def _fmt(values, decimals) -> pd.Series:
+    """Numbers as text with ``decimals`` places ("n/a" when missing); each
+    distinct value is formatted once."""
+    rounded = np.round(np.asarray(values, dtype=float), decimals) + 0.0
+    codes, uniques = pd.factorize(rounded)
+    text = [f"{u:.{decimals}f}" for u in uniques] + ["n/a"]
+    return pd.Series(pd.Index(text, dtype="str").take(codes))
+
+
+def _frame(out: dict) -> pd.DataFrame:
+    frame = pd.DataFrame({name: out[name] for name in COLUMNS})
+    frame = frame.astype(
+        {
+            "mentee_id": "str",
+            "mentor_id": "str",
+            "competency_id": "str",
+            "reason": "str",
+            "item_id": "str",
+            "transfer_risk": bool,
+            "n_candidates": np.int64,
+            "start_on": "datetime64[s]",
+            "end_on": "datetime64[s]",
+            **dict.fromkeys(_NUMERIC, float),
+        }
+    )
+    return frame
