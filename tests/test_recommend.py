@@ -364,3 +364,16 @@ def test_bad_parameters():
         PathRecommender(strength_focus=1.5).fit(_rich_catalog())
     with pytest.raises(ValueError, match="mix_targets"):
         PathRecommender(mix_targets=(0.5, 0.2, 0.1)).fit(_rich_catalog())
+
+
+def test_positions_of_present_absent_and_missing_values():
+    from devplan._recommend import _positions
+
+    index = pd.Index(["a", "b", "c"])
+    got = _positions(index, pd.Series(["c", None, "x", "a", "c"], dtype="str"))
+    assert got.tolist() == [2, -1, -1, 0, 2]
+    as_category = pd.Series(["b", None, "z"], dtype="category")
+    assert _positions(index, as_category).tolist() == [1, -1, -1]
+    # nothing but missing values
+    assert _positions(index, pd.Series([None, None], dtype="str")).tolist() == [-1, -1]
+    assert _positions(index, pd.Series([], dtype="str")).tolist() == []

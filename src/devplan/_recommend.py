@@ -805,8 +805,9 @@ def _positions(index: pd.Index, values) -> np.ndarray:
         uniques = values.cat.categories
     else:
         codes, uniques = pd.factorize(values)
-    found = index.get_indexer(pd.Index(uniques).astype(str))
-    return np.where(codes >= 0, found[np.maximum(codes, 0)], -1)
+    # a trailing -1 is what missing values (code -1) find
+    found = np.append(index.get_indexer(pd.Index(uniques).astype(str)), -1)
+    return found[codes]
 
 
 def _blocks(counts, cells):
