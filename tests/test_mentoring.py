@@ -607,3 +607,17 @@ def test_edge_budget_gives_the_most_candidates_per_need_that_fit():
     # k=4: 1 + 4 + 4 = 9 <= 10; k=5: 1 + 5 + 5 = 11 > 10
     assert _budget(n, 10) == 4
     assert _budget(n, 1) == 1
+
+
+def test_transfer_risks_name_the_matched_mentor_as_coach():
+    bundle = make_organisation(600, random_state=5, item_level=False)
+    result = devplan.generate_plans(bundle)
+    matched = result.mentoring[
+        result.mentoring["transfer_risk"] & result.mentoring["mentor_id"].notna()
+    ]
+    assert len(matched) > 10
+    risks = result.transfer_risks.set_index(["employee_id", "competency_id"])
+    for row in matched.itertuples():
+        risk = risks.loc[(row.mentee_id, row.competency_id)]
+        assert risk["suggested_coach_id"] == row.mentor_id
+        assert f"pair with coach {row.mentor_id} " in risk["suggestion"]

@@ -59,7 +59,12 @@ from devplan._engine import (
     run_chunks,
 )
 from devplan._mentoring import match_mentors, mentor_plan_rows
-from devplan._plans import PlanResult, splice_late_fields, transfer_risks
+from devplan._plans import (
+    PlanResult,
+    coaches_from_mentors,
+    splice_late_fields,
+    transfer_risks,
+)
 
 STAGING = ".devplan-run"
 #: Lock file held by the run writing into an output folder.
@@ -447,6 +452,7 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     mentoring = None
     if shared.config.mentoring.enabled:
         mentoring = _mentoring(staging, parts, plan_rows, risks, data, shared, names)
+        risks = coaches_from_mentors(risks, mentoring, names)
         source.update(plans="plans.mentored", plan_summary="plan_summary.mentored")
     del plan_rows
     for name in CHUNK_TABLES:

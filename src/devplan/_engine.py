@@ -25,6 +25,7 @@ from devplan._config import Config
 from devplan._mentoring import empty_mentoring, match_mentors, mentor_plan_rows
 from devplan._plans import (
     PlanResult,
+    coaches_from_mentors,
     default_start_date,
     plan_tables,
     risk_inputs,
@@ -284,6 +285,7 @@ def combine(
             roles=bundle.roles,
             competency_names=names,
         )
+        risks = coaches_from_mentors(risks, mentoring, names)
         plans, summary = mentor_plan_rows(
             plans,
             summary,

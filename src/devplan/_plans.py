@@ -441,6 +441,37 @@ def transfer_risks(plans, weak, strong, employees, names) -> pd.DataFrame:
     )
     key = pd.MultiIndex.from_frame(risks[["employee_id", "competency_id"]])
     risks["suggested_coach_id"] = coach.reindex(key).to_numpy()
+    risks["suggestion"] = _risk_suggestions(risks, names)
+    return risks[columns].astype({"employee_id": "str", "competency_id": "str"})
+
+
+def coaches_from_mentors(risks, mentoring, names) -> pd.DataFrame:
+    """Transfer risks whose coach is the mentor matching found for them.
+
+    Mentor matching (:func:`devplan.match_mentors`) covers transfer risks
+    first; where it found a mentor for the person and competency, that
+    mentor replaces the provisional coach, so that both tables name the
+    same colleague.
+    """
+    matched = mentoring[mentoring["mentor_id"].notna()]
+    if not len(risks) or not len(matched):
+        return risks
+    key = pd.MultiIndex.from_frame(risks[["employee_id", "competency_id"]].astype(str))
+    mentor = matched.set_index(
+        [matched["mentee_id"].astype(str), matched["competency_id"].astype(str)]
+    )["mentor_id"]
+    found = mentor.reindex(key).to_numpy(dtype=object)
+    has = pd.notna(found)
+    risks = risks.copy()
+    coach = risks["suggested_coach_id"]
+    risks["suggested_coach_id"] = pd.Series(
+        np.where(has, found, coach.to_numpy(dtype=object)), index=risks.index
+    ).astype(coach.dtype)
+    risks["suggestion"] = _risk_suggestions(risks, names)
+    return risks
+
+
+def _risk_suggestions(risks, names) -> np.ndarray:
     name = risks["competency_id"].map(names).fillna(risks["competency_id"])
     with_coach = (
         "manager "
@@ -462,10 +493,7 @@ def transfer_risks(plans, weak, strong, employees, names) -> pd.DataFrame:
         + name
         + " to the manager's own plan"
     )
-    risks["suggestion"] = np.where(
-        risks["suggested_coach_id"].notna(), with_coach, without
-    )
-    return risks[columns].astype({"employee_id": "str", "competency_id": "str"})
+    return np.where(risks["suggested_coach_id"].notna(), with_coach, without)
 
 
 def _summary(tracks, plans, selected, unmet) -> pd.DataFrame:
