@@ -3,11 +3,13 @@
 Builds a synthetic organisation, scores it and assigns tracks (not timed),
 then times plan generation, :func:`devplan.build_plans` (item selection,
 rationales, scheduling, manager actions, follow-ups, transfer risks and
-the per-plan summary), and separately its two main stages. Next to it, a
-floor measured in the same run: one matrix product of the employees'
-competency weights by the catalog's effects plus ``np.argpartition`` of the
-top 10 items per person. Target: more than 10,000 employees per second at
-100,000 employees with a 400-item catalog on a 2-core machine.
+the per-plan summary; mentor matching switched off), and separately its
+main stages, then mentor matching over the whole organisation on its own.
+Next to it, a floor measured in the same run: one matrix product of the
+employees' competency weights by the catalog's effects plus
+``np.argpartition`` of the top 10 items per person. Target: more than
+10,000 employees per second at 100,000 employees with a 400-item catalog on
+a 2-core machine.
 
 Usage::
 
@@ -22,7 +24,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from devplan import CompetencyScorer, PathRecommender, assign_tracks, build_plans
+from devplan import (
+    CompetencyScorer,
+    Config,
+    PathRecommender,
+    assign_tracks,
+    build_plans,
+    match_mentors,
+)
 from devplan._plans import _rationale, default_start_date
 from devplan._recommend import _person_state
 from devplan._schedule import followups, manager_actions, schedule
@@ -86,20 +95,41 @@ def main(argv: list[str] | None = None) -> None:
     # in this process and in worker processes (chunks of 10,000 employees);
     # with workers, the first call also starts them (cold), a second call
     # finds them running (warm: a service or notebook that plans repeatedly)
+    # Mentor matching (on by default) is timed on its own after these: it
+    # is one assignment over the whole organisation, not per-person planning.
+    no_mentoring = Config(mentoring={"enabled": False})
     for n_jobs in args.jobs:
         for when in ("cold", "warm") if n_jobs != 1 else ("",):
             start = time.perf_counter()
             result = build_plans(
-                bundle, profiles, tracks, n_jobs=n_jobs, chunk_size=10_000
+                bundle,
+                profiles,
+                tracks,
+                no_mentoring,
+                n_jobs=n_jobs,
+                chunk_size=10_000,
             )
             label = f"build_plans, {n_jobs} job(s) {when}".rstrip()
             rows.append((label, time.perf_counter() - start))
+    start = time.perf_counter()
+    matched = match_mentors(
+        result.profiles,
+        bundle.employees,
+        bundle.config,
+        plans=result.plans,
+        transfer_risks=result.transfer_risks,
+        roles=bundle.roles,
+        competency_names=names,
+    )
+    rows.append(("mentor matching (serial)", time.perf_counter() - start))
 
     n = len(people)
     floor = rows[0][1]
     print(
         f"{n:,} scored employees, {len(rec.items_)} catalog items, "
-        f"{len(result.plans):,} plan items, {len(result.followups):,} follow-ups"
+        f"{len(result.plans):,} plan items, {len(result.followups):,} follow-ups, "
+        f"{int(matched['mentor_id'].notna().sum()):,} of {len(matched):,} "
+        "mentoring needs matched"
     )
     print(f"{'step':<31} {'seconds':>8} {'employees/s':>13} {'x floor':>8}")
     for name, seconds in rows:
