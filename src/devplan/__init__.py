@@ -62,7 +62,7 @@ __all__ = [
 
 def __getattr__(name: str):
     # Subpackages load on first use so that ``import devplan`` stays light.
-    if name in ("datasets", "roi", "stats"):
+    if name in ("datasets", "plot", "roi", "stats"):
         import importlib
 
         return importlib.import_module(f"devplan.{name}")
