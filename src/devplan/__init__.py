@@ -12,6 +12,12 @@ from devplan._fairness import FairnessAudit, audit_fairness
 from devplan._models import Plan, plan_json_schema
 from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
+from devplan._reports import (
+    employee_report,
+    manager_report,
+    organisation_report,
+    write_reports,
+)
 from devplan._scoring import CompetencyScorer, NormPercentiles, summarise_profiles
 from devplan._tna import TNAResult, tna
 from devplan._tracks import (
@@ -40,7 +46,9 @@ __all__ = [
     "assign_tracks",
     "audit_fairness",
     "cross_validated_report",
+    "employee_report",
     "load_config",
+    "manager_report",
     "NormPercentiles",
     "PathRecommender",
     "Plan",
@@ -49,6 +57,7 @@ __all__ = [
     "generate_plans",
     "plan_json_schema",
     "nine_box",
+    "organisation_report",
     "read_bundle",
     "run_batch",
     "RunReport",
@@ -57,6 +66,7 @@ __all__ = [
     "track_features",
     "track_summary",
     "write_bundle",
+    "write_reports",
 ]
 
 

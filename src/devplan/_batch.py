@@ -121,6 +121,8 @@ def run_batch(
     resume: bool = False,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    html: bool = False,
+    html_employees: bool = False,
 ) -> RunReport:
     """Plan a whole organisation from a bundle folder into an output folder.
 
@@ -155,6 +157,13 @@ def run_batch(
     progress : bool or None, default=None
         Show a progress bar on stderr; ``None``: only when stderr is a
         terminal.
+    html : bool, default=False
+        Also write ``html/``: the organisation report and one report per
+        manager (:func:`devplan.write_reports`).
+    html_employees : bool, default=False
+        Also write one HTML report per employee into ``html/employees/``
+        (implies ``html``; a few tenths of a second per employee, spread
+        over ``n_jobs`` processes).
 
     Returns
     -------
@@ -233,6 +242,14 @@ def run_batch(
             staging, final, n_chunks, data, shared, format, excel, ics
         )
         timings["assemble"] = time.perf_counter() - clock
+        if html or html_employees:
+            clock = time.perf_counter()
+            files.append(
+                _write_html(
+                    staging, final, n_chunks, data, shared, html_employees, n_jobs
+                )
+            )
+            timings["html"] = time.perf_counter() - clock
 
         n_in = data.input_rows.get("employees", n_people)
         errors = data.errors
@@ -498,6 +515,34 @@ def _append_csv(df: pd.DataFrame, target: Path, *, header: bool) -> None:
         index=False,
         encoding="utf-8",
         lineterminator="\n",
+    )
+
+
+def _write_html(staging, final, n_chunks, data, shared, employees, n_jobs) -> str:
+    """The HTML reports of the run, from its parts, into ``final/html``."""
+    from devplan._reports import write_reports
+
+    parts = range(n_chunks)
+    tables = {
+        name: pd.concat(
+            [_read_part(staging, k, name) for k in parts], ignore_index=True
+        )
+        for name in CHUNK_TABLES
+    }
+    result = _chunk_plans(tables, shared, _read_table(final, "transfer_risks"))
+    result.errors = data.errors
+    write_reports(
+        result, data, final / "html", employees=bool(employees), n_jobs=n_jobs
+    )
+    return "html"
+
+
+def _read_table(final: Path, name: str) -> pd.DataFrame:
+    """A small all-text table the assembly wrote (CSV or Parquet)."""
+    if (final / f"{name}.parquet").exists():
+        return pd.read_parquet(final / f"{name}.parquet")
+    return pd.read_csv(final / f"{name}.csv", dtype=str, keep_default_na=False).replace(
+        "", None
     )
 
 

@@ -110,17 +110,30 @@ def _parser() -> argparse.ArgumentParser:
         help="also write iCalendar files per employee and manager (calendar/)",
     )
     p.add_argument(
+        "--html",
+        action="store_true",
+        help="also write html/: the organisation report and one per manager",
+    )
+    p.add_argument(
+        "--html-employees",
+        action="store_true",
+        help="also write one HTML report per employee in html/employees/ "
+        "(implies --html; a few tenths of a second per employee)",
+    )
+    p.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary"
     )
 
     p = sub.add_parser(
         "report",
-        help="organisation reports (--tna: training-needs analysis)",
-        description="Score a bundle and write organisation reports into a folder.",
+        help="the organisation's HTML report (--tna: training-needs tables)",
+        description="Score and plan a bundle and write the organisation report "
+        "(organisation.html) into a folder; with --tna, the training-needs "
+        "analysis tables instead.",
     )
     p.add_argument("bundle", type=Path, help="bundle folder")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--tna", action="store_true", help="training-needs analysis")
+    p.add_argument("--tna", action="store_true", help="training-needs analysis tables")
     p.add_argument("--budget", type=float, help="money to allocate (default: no cap)")
     p.add_argument("--sd-y", type=float, help="money value of 1 SD of performance")
     p.add_argument("--config", type=Path, help="settings file (devplan.toml)")
@@ -218,6 +231,8 @@ def _plan(args) -> int:
         resume=args.resume,
         chunk_size=args.chunk_size,
         progress=False if args.quiet else None,
+        html=args.html,
+        html_employees=args.html_employees,
     )
     if not args.quiet:
         print(report.summary())
@@ -228,9 +243,9 @@ def _report(args) -> int:
     from devplan._scoring import CompetencyScorer
     from devplan._tna import tna
 
-    if not args.tna:
-        raise ValueError("Got no report to make; expected --tna.")
     bundle, config = _load(args)
+    if not args.tna:
+        return _organisation_html(args, bundle, config)
     profiles = CompetencyScorer.from_config(config).fit(bundle).profiles(bundle)
     result = tna(
         profiles,
@@ -245,6 +260,30 @@ def _report(args) -> int:
         write_table(table, args.out / f"{name}.{args.format}")
     print(result.summary())
     print(f"Tables written to {args.out}")
+    return EXIT_OK
+
+
+def _organisation_html(args, bundle, config) -> int:
+    from devplan._bundle import atomic_path
+    from devplan._engine import generate_plans
+    from devplan._reports import organisation_report
+    from devplan._tna import tna
+
+    result = generate_plans(bundle, config=config)
+    analysis = tna(
+        result.profiles,
+        bundle.employees,
+        bundle.roles,
+        bundle.catalog,
+        competencies=bundle.competencies,
+        budget=args.budget,
+        sd_y=args.sd_y,
+    )
+    html = organisation_report(result, bundle, analysis=analysis)
+    target = args.out / "organisation.html"
+    with atomic_path(target) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    print(f"Organisation report written to {target}")
     return EXIT_OK
 
 

@@ -33,6 +33,9 @@ catalog_coverage
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
 import pandas as pd
 
@@ -45,6 +48,7 @@ __all__ = [
     "hours_by_mix",
     "hours_by_purpose",
     "nine_box_grid",
+    "norm_band",
     "plan_timeline",
     "profile_chart",
     "track_mix",
@@ -78,9 +82,27 @@ _MIX_TARGET = {"experience": 0.7, "exposure": 0.2, "education": 0.1}
 _LEVELS = ("low", "moderate", "high")
 
 
+#: Whether charts drawn without ``ax`` use pyplot (off inside the reports,
+#: which draw many figures and must not keep them open).
+_PYPLOT = contextvars.ContextVar("devplan_plot_pyplot", default=True)
+
+
+@contextlib.contextmanager
+def _without_pyplot():
+    token = _PYPLOT.set(False)
+    try:
+        yield
+    finally:
+        _PYPLOT.reset(token)
+
+
 def _axes(ax, figsize):
     if ax is not None:
         return ax
+    if not _PYPLOT.get():
+        from matplotlib.figure import Figure
+
+        return Figure(figsize=figsize, layout="constrained").subplots()
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -126,12 +148,60 @@ def _short(text: str, width: int = 42) -> str:
 # -- a person ----------------------------------------------------------------
 
 
+def _scored(profiles: pd.DataFrame) -> pd.DataFrame:
+    if "scored" not in profiles:
+        return profiles
+    return profiles[profiles["scored"].fillna(False).astype(bool).to_numpy()]
+
+
+def norm_band(
+    profiles: pd.DataFrame, *, norm: tuple[float, float] = (25, 75)
+) -> pd.DataFrame:
+    """Percentiles of everyone's scores per competency (the norm band).
+
+    Parameters
+    ----------
+    profiles : DataFrame
+        The ``profiles`` table (``competency_id, score``; only ``scored``
+        rows count when that column is present).
+    norm : tuple of two floats, default=(25, 75)
+        The lower and upper percentile (linear interpolation).
+
+    Returns
+    -------
+    DataFrame
+        ``low, high`` indexed by ``competency_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan.plot import norm_band
+    >>> p = pd.DataFrame({"competency_id": ["x"] * 5, "score": [1.0, 2, 3, 4, 5]})
+    >>> norm_band(p)
+                   low  high
+    competency_id
+    x              2.0   4.0
+    """
+    _require(profiles, "profiles", ("competency_id", "score"))
+    lo, hi = norm
+    if not 0 <= lo < hi <= 100:
+        raise ValueError(
+            f"Got norm={norm!r}; expected two percentiles 0 <= low < high <= 100."
+        )
+    scored = _scored(profiles)
+    grouped = scored.groupby(scored["competency_id"].astype(str))["score"]
+    return pd.DataFrame(
+        {"low": grouped.quantile(lo / 100), "high": grouped.quantile(hi / 100)}
+    )
+
+
 def profile_chart(
     profiles: pd.DataFrame,
     employee_id: str | None = None,
     *,
     names: pd.Series | dict | None = None,
     norm: tuple[float, float] = (25, 75),
+    norms: pd.DataFrame | None = None,
     scale: tuple[float, float] = (1, 5),
     ax=None,
 ):
@@ -156,6 +226,10 @@ def profile_chart(
         ``bundle.competencies.set_index("competency_id")["name"]``).
     norm : tuple of two floats, default=(25, 75)
         Percentiles of everyone's scores bounding the norm band.
+    norms : DataFrame or None, default=None
+        The band precomputed by :func:`norm_band` (columns ``low, high``
+        by ``competency_id``), to draw many people against one norm
+        without recomputing it; ``None``: computed from ``profiles``.
     scale : tuple of two floats, default=(1, 5)
         The rating scale (x-axis limits).
     ax : matplotlib Axes or None, default=None
@@ -183,13 +257,7 @@ def profile_chart(
         ("employee_id", "competency_id", "score", "is_strength", "is_need"),
     )
     lo, hi = norm
-    if not 0 <= lo < hi <= 100:
-        raise ValueError(
-            f"Got norm={norm!r}; expected two percentiles 0 <= low < high <= 100."
-        )
-    scored = profiles
-    if "scored" in profiles:
-        scored = profiles[profiles["scored"].fillna(False).astype(bool).to_numpy()]
+    scored = _scored(profiles)
     person = _one_person(scored, "profiles (scored rows)", employee_id)
     who = str(person["employee_id"].iloc[0])
     comp = person["competency_id"].astype(str).to_numpy()
@@ -198,10 +266,10 @@ def profile_chart(
     y = np.arange(len(comp))[::-1]
     ax = _axes(ax, (7.5, 0.42 * len(comp) + 1.6))
 
-    everyone = scored.assign(competency_id=scored["competency_id"].astype(str))
-    grouped = everyone.groupby("competency_id")["score"]
-    low = grouped.quantile(lo / 100).reindex(comp).to_numpy(dtype=float)
-    high = grouped.quantile(hi / 100).reindex(comp).to_numpy(dtype=float)
+    if norms is None:
+        norms = norm_band(scored, norm=norm)
+    low = norms["low"].reindex(comp).to_numpy(dtype=float)
+    high = norms["high"].reindex(comp).to_numpy(dtype=float)
     ax.barh(
         y,
         high - low,
