@@ -256,3 +256,33 @@ def test_cli_plan_html_employees(tmp_path):
     # a later run without --html removes the stale reports
     assert main(argv) == 0
     assert not (out / "html").exists()
+
+
+def test_plan_renders_as_html_in_notebooks(hostile):
+    _, result, _, item = hostile
+    plan = result.plan(HOSTILE_EMPLOYEE)
+    html = plan._repr_html_()
+    page = _check_safe(html)
+    text = "".join(page.text)
+    assert f"Plan of {HOSTILE_EMPLOYEE}" in text
+    assert HOSTILE_TITLE in text and "b" not in page.tags
+    # a row per step with its rationale, and the timeline as SVG
+    assert html.count("<tr><td>") >= len(plan.items) > 0
+    for step in plan.items:
+        assert step.rationale in text
+    assert html.count("<svg") == 1
+    assert f"{len(plan.followups)} follow-ups" in text
+
+
+def test_plan_result_renders_as_html_in_notebooks(hostile):
+    _, result, _, _ = hostile
+    html = result._repr_html_()
+    page = _check_safe(html)
+    text = "".join(page.text)
+    assert f"{len(result.plan_summary):,} plans" in text
+    assert f"{len(result.plans):,} items" in text
+    counts = result.tracks["track"].astype(str).value_counts()
+    assert f"core {counts['core']:,}" in text
+    # the first ten plans, and how many more there are
+    assert html.count("<tr><td>") == 10
+    assert f"and {len(result.plan_summary) - 10:,} more" in text
