@@ -235,7 +235,7 @@ def test_cli_plan_html_and_report(tmp_path):
 
 def test_cli_plan_html_employees(tmp_path):
     small = tmp_path / "bundle"
-    devplan.write_bundle(devplan.datasets.make_organisation(30, random_state=3), small)
+    devplan.write_bundle(devplan.datasets.make_organisation(16, random_state=3), small)
     out = tmp_path / "out"
     argv = ["plan", str(small), "--out", str(out), "--quiet"]
     # two processes draw the employee reports

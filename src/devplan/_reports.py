@@ -211,17 +211,59 @@ class _Lookup:
         text = _text(competency_id)
         return self.names.get(text, text)
 
-    def rows(self, table: str, key: str, value: str) -> pd.DataFrame:
+    def rows(self, table: str, key: str, value: str, columns=None) -> pd.DataFrame:
+        """The rows of ``table`` whose ``key`` is ``value`` (optionally only
+        some columns, which is faster for wide tables)."""
         frame = getattr(self.result, table)
+        if columns is not None:
+            slim = self._groups.get((table, tuple(columns)))
+            if slim is None:
+                slim = frame[list(columns)].astype(
+                    {c: object for c in columns if frame[c].dtype.kind not in "Mfiub"}
+                )
+                self._groups[(table, tuple(columns))] = slim
+            frame = slim
         groups = self._groups.get((table, key))
         if groups is None:
-            if not len(frame):
+            source = getattr(self.result, table)
+            if not len(source):
                 groups = {}
             else:
-                groups = frame.groupby(frame[key].astype(str), sort=False).indices
+                groups = source.groupby(source[key].astype(str), sort=False).indices
             self._groups[(table, key)] = groups
         at = groups.get(str(value))
         return frame.iloc[at] if at is not None else frame.iloc[0:0]
+
+    def team_table(self) -> pd.DataFrame:
+        """Per employee: track, plan summary and hours by purpose (once)."""
+        if "team_table" not in self._groups:
+            result = self.result
+            summary = result.plan_summary
+            table = summary.set_index(summary["employee_id"].astype(str))[
+                ["n_items", "hours", "cost", "strength_share", "n_unmet"]
+            ]
+            tracks = result.tracks
+            table = table.join(
+                tracks.set_index(tracks["employee_id"].astype(str))["track"].astype(
+                    object
+                ),
+                how="left",
+            )
+            plans = result.plans
+            hours = pd.DataFrame(0.0, index=table.index, columns=list(_PURPOSE_LABELS))
+            if len(plans):
+                pivot = plans.pivot_table(
+                    index=plans["employee_id"].astype(str),
+                    columns="purpose",
+                    values="hours",
+                    aggfunc="sum",
+                    fill_value=0.0,
+                ).reindex(index=table.index, columns=list(_PURPOSE_LABELS))
+                hours = pivot.fillna(0.0)
+            table = table.join(hours)
+            table.index = table.index.astype(object)
+            self._groups["team_table"] = table
+        return self._groups["team_table"]
 
     def team(self, manager_id: str) -> list[str]:
         """The manager's direct reports (the bundle; else the plans' records)."""
@@ -431,89 +473,76 @@ def employee_report(
 def _manager_context(look: _Lookup, manager_id: str, *, links: str | None) -> dict:
     m = str(manager_id)
     team = look.team(m)
-    summary = look.result.plan_summary
-    tracks = look.result.tracks
-    people = pd.Index(team)
-    s = summary.set_index(summary["employee_id"].astype(str)).reindex(people)
-    t = tracks.set_index(tracks["employee_id"].astype(str)).reindex(people)
-    frame = s.assign(
-        employee_id=people, track=t["track"].astype(object) if len(t) else None
-    )
-    rows = _records(
-        frame,
-        {
-            "employee_id": lambda r: r["employee_id"],
-            "link": lambda r: f"{links}/{file_name(r['employee_id'])}" if links else "",
-            "track": lambda r: _text(r["track"]).replace("_", " "),
-            "items": lambda r: _num(r["n_items"]),
-            "hours": lambda r: _num(r["hours"], 0),
-            "cost": lambda r: _num(r["cost"]),
-            "strength_share": lambda r: _pct(r["strength_share"]),
-            "unmet": lambda r: _num(r["n_unmet"]),
-        },
-    )
-    risks = look.rows("transfer_risks", "manager_id", m)
-    meetings = look.rows("followups", "with_whom", m)
-    actions = look.rows("manager_actions", "manager_id", m)
-    calendar = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "date": meetings["date"],
-                    "employee_id": meetings["employee_id"].astype(str),
-                    "what": meetings["kind"]
-                    .astype(str)
-                    .map(_FOLLOWUP_LABELS)
-                    .fillna(meetings["kind"].astype(str)),
-                    "details": meetings["agenda"].astype(str),
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "date": actions["date"],
-                    "employee_id": actions["employee_id"].astype(str),
-                    "what": actions["action"].astype(str).str.replace("_", " "),
-                    "details": actions["description"].astype(str),
-                }
-            ),
-        ],
-        ignore_index=True,
-    ).sort_values(["date", "employee_id"], kind="stable")
-    # hours by purpose per person as CSS bars (no chart to draw per manager)
-    team_plans = look.result.plans[
-        look.result.plans["employee_id"].astype(str).isin(people).to_numpy()
-    ]
-    hours = (
-        team_plans.pivot_table(
-            index="employee_id",
-            columns="purpose",
-            values="hours",
-            aggfunc="sum",
-            fill_value=0.0,
-        )
-        .reindex(index=people, columns=list(_PURPOSE_LABELS), fill_value=0.0)
-        .fillna(0.0)
-        if len(team_plans)
-        else pd.DataFrame(0.0, index=people, columns=list(_PURPOSE_LABELS))
-    )
-    top = float(hours.sum(axis=1).max()) if len(hours) else 0.0
-    for row, (_, h) in zip(rows, hours.iterrows(), strict=True):
-        row["bars"] = [
+    table = look.team_table().reindex(pd.Index(team, dtype=object))
+    columns = {c: table[c].tolist() for c in table.columns}
+    top = float(np.nanmax(columns["hours"], initial=0.0)) if team else 0.0
+    rows = []
+    for i, e in enumerate(team):
+        bars = [
             {
                 "key": key,
-                "label": f"{_PURPOSE_LABELS[key]}: {h[key]:g} h",
-                "width": f"{100 * h[key] / top:.1f}",
+                "label": f"{label}: {columns[key][i]:g} h",
+                "width": f"{100 * columns[key][i] / top:.1f}",
             }
-            for key in _PURPOSE_LABELS
-            if h[key] > 0
+            for key, label in _PURPOSE_LABELS.items()
+            if columns[key][i] > 0
         ]
+        rows.append(
+            {
+                "employee_id": e,
+                "link": f"{links}/{file_name(e)}" if links else "",
+                "track": _text(columns["track"][i]).replace("_", " "),
+                "items": _num(columns["n_items"][i]),
+                "hours": _num(columns["hours"][i], 0),
+                "cost": _num(columns["cost"][i]),
+                "strength_share": _pct(columns["strength_share"][i]),
+                "unmet": _num(columns["n_unmet"][i]),
+                "bars": bars,
+            }
+        )
+    risks = look.rows(
+        "transfer_risks",
+        "manager_id",
+        m,
+        ["employee_id", "competency_id", "suggested_coach_id", "suggestion"],
+    )
+    meetings = look.rows(
+        "followups", "with_whom", m, ["date", "employee_id", "kind", "agenda"]
+    )
+    actions = look.rows(
+        "manager_actions",
+        "manager_id",
+        m,
+        ["date", "employee_id", "action", "description"],
+    )
+    # the meetings to hold and the actions to take, by date then person
+    calendar = [
+        (_day(d), _text(e), _FOLLOWUP_LABELS.get(k, _text(k)), _text(a))
+        for d, e, k, a in zip(
+            meetings["date"].tolist(),
+            meetings["employee_id"].tolist(),
+            meetings["kind"].tolist(),
+            meetings["agenda"].tolist(),
+            strict=True,
+        )
+    ] + [
+        (_day(d), _text(e), _text(k).replace("_", " "), _text(a))
+        for d, e, k, a in zip(
+            actions["date"].tolist(),
+            actions["employee_id"].tolist(),
+            actions["action"].tolist(),
+            actions["description"].tolist(),
+            strict=True,
+        )
+    ]
+    calendar.sort(key=lambda row: (row[0], row[1]))
     return {
         "manager_id": m,
         "team": rows,
         "totals": {
             "people": f"{len(team):,}",
-            "hours": _num(s["hours"].sum(), 0, " h"),
-            "cost": _num(s["cost"].sum()),
+            "hours": _num(float(np.nansum(columns["hours"])), 0, " h"),
+            "cost": _num(float(np.nansum(columns["cost"]))),
             "meetings": f"{len(meetings):,}",
         },
         "risks": _records(
@@ -525,15 +554,10 @@ def _manager_context(look: _Lookup, manager_id: str, *, links: str | None) -> di
                 "suggestion": lambda r: _text(r["suggestion"]),
             },
         ),
-        "calendar": _records(
-            calendar,
-            {
-                "date": lambda r: _day(r["date"]),
-                "employee_id": lambda r: r["employee_id"],
-                "what": lambda r: r["what"],
-                "details": lambda r: r["details"],
-            },
-        ),
+        "calendar": [
+            dict(zip(("date", "employee_id", "what", "details"), row, strict=True))
+            for row in calendar
+        ],
         "purposes": list(_PURPOSE_LABELS.items()),
     }
 
