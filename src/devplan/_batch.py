@@ -162,7 +162,7 @@ def run_batch(
         manager (:func:`devplan.write_reports`).
     html_employees : bool, default=False
         Also write one HTML report per employee into ``html/employees/``
-        (implies ``html``; a few tenths of a second per employee, spread
+        (implies ``html``; about 0.5 s of CPU per employee, spread
         over ``n_jobs`` processes).
 
     Returns

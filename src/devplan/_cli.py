@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         "--html-employees",
         action="store_true",
         help="also write one HTML report per employee in html/employees/ "
-        "(implies --html; a few tenths of a second per employee)",
+        "(implies --html; about 0.5 s of CPU per employee)",
     )
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary"

@@ -826,7 +826,7 @@ def write_reports(
         One report per manager with a planned report.
     employees : bool or iterable of str, default=False
         One report per employee (``True``), for the ids given, or none.
-        Each takes a few tenths of a second (two charts): ask for them
+        Each takes about 0.5 s of CPU (two charts): ask for them
         when people will read them.
     analysis : TNAResult or None, default=None
         For the organisation report (default: computed).
