@@ -156,10 +156,10 @@ def file_name(identifier: str) -> str:
     >>> file_name("E000001")
     'E000001.html'
     >>> file_name("../<script>")
-    '__script_-8f0c45a0.html'
+    '____script_-40b70f97.html'
     """
     text = str(identifier)
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", text).lstrip(".")[:80] or "_"
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", text)[:80] or "_"
     if safe != text:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
         safe = f"{safe}-{digest}"

@@ -29,6 +29,9 @@ track_mix
 catalog_coverage
     Needs per competency that the catalog closes, closes in part, or
     cannot serve at all.
+norm_band
+    The band of everyone's scores per competency that the profile chart
+    draws, computed once for many charts.
 """
 
 from __future__ import annotations
