@@ -240,13 +240,21 @@ def _plan(args) -> int:
 
 
 def _report(args) -> int:
-    from devplan._scoring import CompetencyScorer
+    from devplan._bundle import atomic_path
     from devplan._tna import tna
 
     bundle, config = _load(args)
-    if not args.tna:
-        return _organisation_html(args, bundle, config)
-    profiles = CompetencyScorer.from_config(config).fit(bundle).profiles(bundle)
+    if args.tna:
+        from devplan._scoring import CompetencyScorer
+
+        plans = None
+        profiles = CompetencyScorer.from_config(config).fit(bundle).profiles(bundle)
+    else:
+        # the organisation report shows plans too: score, track and plan
+        from devplan._engine import generate_plans
+
+        plans = generate_plans(bundle, config=config)
+        profiles = plans.profiles
     result = tna(
         profiles,
         bundle.employees,
@@ -256,34 +264,19 @@ def _report(args) -> int:
         budget=args.budget,
         sd_y=args.sd_y,
     )
+    if plans is not None:
+        from devplan._reports import organisation_report
+
+        html = organisation_report(plans, bundle, analysis=result)
+        target = args.out / "organisation.html"
+        with atomic_path(target) as tmp:
+            tmp.write_text(html, encoding="utf-8")
+        print(f"Organisation report written to {target}")
+        return EXIT_OK
     for name, table in result.tables.items():
         write_table(table, args.out / f"{name}.{args.format}")
     print(result.summary())
     print(f"Tables written to {args.out}")
-    return EXIT_OK
-
-
-def _organisation_html(args, bundle, config) -> int:
-    from devplan._bundle import atomic_path
-    from devplan._engine import generate_plans
-    from devplan._reports import organisation_report
-    from devplan._tna import tna
-
-    result = generate_plans(bundle, config=config)
-    analysis = tna(
-        result.profiles,
-        bundle.employees,
-        bundle.roles,
-        bundle.catalog,
-        competencies=bundle.competencies,
-        budget=args.budget,
-        sd_y=args.sd_y,
-    )
-    html = organisation_report(result, bundle, analysis=analysis)
-    target = args.out / "organisation.html"
-    with atomic_path(target) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    print(f"Organisation report written to {target}")
     return EXIT_OK
 
 
