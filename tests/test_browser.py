@@ -10,6 +10,7 @@ set, in which case a missing browser is a failure.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -85,6 +86,18 @@ def reports(tmp_path_factory):
     }
 
 
+#: Appended to a copy of a report: lists the elements that stick out of the
+#: window on the right (none should).
+_WIDTH_PROBE = """<script>
+window.addEventListener("load", () => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > width + 1)
+    .map((e) => e.tagName).slice(0, 5);
+  document.body.setAttribute("data-overflow", wide.join(","));
+});
+</script>"""
+
 #: The hostile texts each report shows.
 EXPECTED = {
     "employee": HOSTILE,
@@ -109,6 +122,17 @@ def test_report_in_chromium(reports, kind, tmp_path):
     text = "".join(page.text)
     for hostile in EXPECTED[kind]:
         assert hostile in text
+
+    # nothing is wider than the window (a copy of the page measures itself)
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        path.read_text("utf-8").replace("</body>", _WIDTH_PROBE + "</body>"), "utf-8"
+    )
+    dom = _chromium(
+        tmp_path, "--window-size=1280,1600", "--dump-dom", probe.as_uri()
+    ).stdout
+    over = re.search(r'data-overflow="([^"]*)"', dom)
+    assert over is not None and over.group(1) == "", over
 
     shot = tmp_path / "shot.png"
     _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", url)

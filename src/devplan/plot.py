@@ -317,6 +317,7 @@ def profile_chart(
                 linewidth=0.8,
                 label=label,
                 zorder=3,
+                clip_on=False,
             )
     if "required_level" in person and person["required_level"].notna().any():
         ax.scatter(
