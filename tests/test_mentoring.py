@@ -621,3 +621,23 @@ def test_transfer_risks_name_the_matched_mentor_as_coach():
         risk = risks.loc[(row.mentee_id, row.competency_id)]
         assert risk["suggested_coach_id"] == row.mentor_id
         assert f"pair with coach {row.mentor_id} " in risk["suggestion"]
+
+
+def test_plan_rows_without_any_match_leave_plans_as_they_are():
+    from devplan._mentoring import empty_mentoring, mentor_plan_rows
+
+    bundle = load_sample()
+    result = devplan.generate_plans(bundle, Config(mentoring={"enabled": False}))
+    plans, summary = mentor_plan_rows(
+        result.plans,
+        result.plan_summary,
+        empty_mentoring(),
+        start_date=result.start_date,
+        horizon_months=12,
+        mentor_hours=12.0,
+    )
+    assert plans["mentor_id"].isna().all() and plans["mentee_id"].isna().all()
+    pd.testing.assert_frame_equal(
+        plans.drop(columns=["mentor_id", "mentee_id"]), result.plans
+    )
+    pd.testing.assert_frame_equal(summary, result.plan_summary)

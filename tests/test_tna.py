@@ -198,5 +198,6 @@ def test_cli_report_tna(org, tmp_path):
     # the same totals as the Python API on the same bundle
     api = tna(profiles, bundle.employees, bundle.roles, bundle.catalog)
     assert by_comp["n_needs"].sum() == len(api.needs)
-    # no report asked for: unusable
-    assert main(["report", str(tmp_path / "bundle"), "--out", str(out)]) == 2
+    # without --tna: the organisation's HTML report
+    assert main(["report", str(tmp_path / "bundle"), "--out", str(out)]) == 0
+    assert (out / "organisation.html").exists()

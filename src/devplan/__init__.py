@@ -22,6 +22,12 @@ from devplan._mentoring import match_mentors
 from devplan._models import Plan, plan_json_schema
 from devplan._plans import PlanResult
 from devplan._recommend import PathRecommender
+from devplan._reports import (
+    employee_report,
+    manager_report,
+    organisation_report,
+    write_reports,
+)
 from devplan._scoring import CompetencyScorer, NormPercentiles, summarise_profiles
 from devplan._tna import TNAResult, tna
 from devplan._tracks import (
@@ -51,9 +57,11 @@ __all__ = [
     "assign_tracks",
     "audit_fairness",
     "cross_validated_report",
+    "employee_report",
     "evaluate",
     "Evaluation",
     "load_config",
+    "manager_report",
     "match_mentors",
     "NormPercentiles",
     "PathRecommender",
@@ -66,6 +74,7 @@ __all__ = [
     "write_item_effects",
     "plan_json_schema",
     "nine_box",
+    "organisation_report",
     "read_bundle",
     "run_batch",
     "RunReport",
@@ -74,12 +83,13 @@ __all__ = [
     "track_features",
     "track_summary",
     "write_bundle",
+    "write_reports",
 ]
 
 
 def __getattr__(name: str):
     # Subpackages load on first use so that ``import devplan`` stays light.
-    if name in ("datasets", "roi", "stats"):
+    if name in ("datasets", "plot", "roi", "stats"):
         import importlib
 
         return importlib.import_module(f"devplan.{name}")

@@ -110,6 +110,17 @@ def _parser() -> argparse.ArgumentParser:
         help="also write iCalendar files per employee and manager (calendar/)",
     )
     p.add_argument(
+        "--html",
+        action="store_true",
+        help="also write html/: the organisation report and one per manager",
+    )
+    p.add_argument(
+        "--html-employees",
+        action="store_true",
+        help="also write one HTML report per employee in html/employees/ "
+        "(implies --html; about 0.5 s of CPU per employee)",
+    )
+    p.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary"
     )
     p.add_argument(
@@ -123,12 +134,14 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "report",
-        help="organisation reports (--tna: training-needs analysis)",
-        description="Score a bundle and write organisation reports into a folder.",
+        help="the organisation's HTML report (--tna: training-needs tables)",
+        description="Score and plan a bundle and write the organisation report "
+        "(organisation.html) into a folder; with --tna, the training-needs "
+        "analysis tables instead.",
     )
     p.add_argument("bundle", type=Path, help="bundle folder")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--tna", action="store_true", help="training-needs analysis")
+    p.add_argument("--tna", action="store_true", help="training-needs analysis tables")
     p.add_argument("--budget", type=float, help="money to allocate (default: no cap)")
     p.add_argument("--sd-y", type=float, help="money value of 1 SD of performance")
     p.add_argument("--config", type=Path, help="settings file (devplan.toml)")
@@ -249,6 +262,8 @@ def _plan(args) -> int:
         chunk_size=args.chunk_size,
         progress=False if args.quiet else None,
         item_effects=args.item_effects,
+        html=args.html,
+        html_employees=args.html_employees,
     )
     if not args.quiet:
         print(report.summary())
@@ -256,13 +271,21 @@ def _plan(args) -> int:
 
 
 def _report(args) -> int:
-    from devplan._scoring import CompetencyScorer
+    from devplan._bundle import atomic_path
     from devplan._tna import tna
 
-    if not args.tna:
-        raise ValueError("Got no report to make; expected --tna.")
     bundle, config = _load(args)
-    profiles = CompetencyScorer.from_config(config).fit(bundle).profiles(bundle)
+    if args.tna:
+        from devplan._scoring import CompetencyScorer
+
+        plans = None
+        profiles = CompetencyScorer.from_config(config).fit(bundle).profiles(bundle)
+    else:
+        # the organisation report shows plans too: score, track and plan
+        from devplan._engine import generate_plans
+
+        plans = generate_plans(bundle, config=config)
+        profiles = plans.profiles
     result = tna(
         profiles,
         bundle.employees,
@@ -272,6 +295,15 @@ def _report(args) -> int:
         budget=args.budget,
         sd_y=args.sd_y,
     )
+    if plans is not None:
+        from devplan._reports import organisation_report
+
+        html = organisation_report(plans, bundle, analysis=result)
+        target = args.out / "organisation.html"
+        with atomic_path(target) as tmp:
+            tmp.write_text(html, encoding="utf-8")
+        print(f"Organisation report written to {target}")
+        return EXIT_OK
     for name, table in result.tables.items():
         write_table(table, args.out / f"{name}.{args.format}")
     print(result.summary())

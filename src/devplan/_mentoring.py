@@ -757,7 +757,8 @@ def mentor_plan_rows(
         plans["employee_id"].astype(str) + "\x1f" + plans["competency_id"].astype(str)
     )
     at = np.where(own.to_numpy(), at, -1)
-    mentor = np.where(at >= 0, done["mentor_id"].to_numpy(dtype=object)[at], None)
+    # a trailing None is what unmatched rows (-1) find, even with no match
+    mentor = np.append(done["mentor_id"].to_numpy(dtype=object), None)[at]
     plans["mentor_id"] = pd.Series(mentor, index=plans.index, dtype="str")
     rationale = plans["rationale"].astype(str)
     plans["rationale"] = rationale.where(

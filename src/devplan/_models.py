@@ -102,6 +102,12 @@ class Plan(_Model):
     unmet_needs: list[UnmetNeed]
     transfer_risks: list[TransferRisk]
 
+    def _repr_html_(self) -> str:
+        # shown by Jupyter: the plan's timeline and steps, escaped
+        from devplan._reports import plan_html
+
+        return plan_html(self)
+
 
 def plan_json_schema() -> dict:
     """The published JSON Schema of a plan document (``docs/plan.schema.json``).

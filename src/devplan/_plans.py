@@ -84,6 +84,12 @@ class PlanResult:
             "errors": self.errors,
         }
 
+    def _repr_html_(self) -> str:
+        # shown by Jupyter: counts, track mix and the first plan summaries
+        from devplan._reports import result_html
+
+        return result_html(self)
+
     def plan(self, employee_id: str) -> Plan:
         """The plan document of one employee.
 
