@@ -38,7 +38,9 @@ def test_stripping_high_visibility_items_from_women_is_flagged(org):
     bundle, result = org
     women = bundle.employees.loc[bundle.employees["gender"] == "female", "employee_id"]
     plans = result.plans
-    visible = plans["item_id"].map(high_visibility(bundle.catalog)).to_numpy()
+    # every high-visibility row: catalog items, and mentor roles (no item)
+    visible = plans["item_id"].map(high_visibility(bundle.catalog)).fillna(False)
+    visible = visible.to_numpy(dtype=bool) | plans["mentee_id"].notna().to_numpy()
     biased = plans[~(plans["employee_id"].isin(women) & visible)]
     audit = audit_fairness(biased, bundle.employees, catalog=bundle.catalog)
     assert not audit.passed
@@ -196,3 +198,28 @@ def test_cli_audit(org, tmp_path):
     assert set(impact.loc[impact["flagged"], "group"]) == {"female"}
     # unusable input: exit 2
     assert main(["audit", str(tmp_path / "none"), *args, str(tmp_path / "c")]) == 2
+
+
+def test_a_mentor_role_counts_as_a_high_visibility_mentoring_item():
+    from devplan._fairness import _per_person
+
+    catalog = pd.DataFrame(
+        {"item_id": ["C"], "kind": ["course"], "modality": ["online"]}
+    )
+    plans = pd.DataFrame(
+        {
+            "employee_id": ["E1", "E2", "E2"],
+            "item_id": ["C", "C", "mentoring"],  # E2 mentors a colleague
+            "hours": [4.0, 4.0, 12.0],
+            "cost": [100.0, 100.0, 0.0],
+            "benefit": [0.5, 0.5, 0.0],
+            "mentee_id": [None, None, "E9"],
+        }
+    )
+    person = _per_person(plans, pd.Index(["E1", "E2"]), catalog, None)
+    assert person["any_high_visibility"].tolist() == [False, True]
+    assert person["any_stretch"].tolist() == [False, False]
+    assert person["hours"].tolist() == [4.0, 16.0]
+    # an unknown item that is no mentor role is still an error
+    with pytest.raises(ValueError, match="not in the catalog"):
+        _per_person(plans.assign(mentee_id=None), pd.Index(["E1", "E2"]), catalog, None)

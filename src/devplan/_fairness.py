@@ -162,15 +162,28 @@ def _per_person(plans, people, catalog, plan_summary):
     keep = pos >= 0
     pos = pos[keep]
     items = plans["item_id"].astype(str)[keep]
+    # a mentor's role in a colleague's plan (mentor matching) is no catalog
+    # item: it counts as a high-visibility mentoring item
+    role = np.zeros(len(items), dtype=bool)
+    if "mentee_id" in plans:
+        role = plans["mentee_id"].notna().to_numpy()[keep]
     cat_ids = pd.Index(catalog["item_id"].astype(str))
     j = cat_ids.get_indexer(items)
-    if (j < 0).any():
+    unknown = (j < 0) & ~role
+    if unknown.any():
         raise ValueError(
-            f"Table plans, column item_id: got {items[j < 0].iloc[0]!r}, which "
+            f"Table plans, column item_id: got {items[unknown].iloc[0]!r}, which "
             "is not in the catalog; expected the catalog the plans were made with."
         )
-    stretch = (catalog["kind"].astype(str) == "stretch_assignment").to_numpy()[j]
-    visible = high_visibility(catalog).to_numpy()[j]
+    j = np.where(role, -1, j)
+    at = np.maximum(j, 0)
+    stretch = (catalog["kind"].astype(str) == "stretch_assignment").to_numpy()[at]
+    stretch &= j >= 0
+    visible = np.where(
+        role,
+        "mentoring" in HIGH_VISIBILITY_KINDS,
+        high_visibility(catalog).to_numpy()[at],
+    )
     n = len(people)
 
     def total(weights):
@@ -201,7 +214,7 @@ def _per_person(plans, people, catalog, plan_summary):
 
         rec = PathRecommender().fit(catalog)
         c = rec.competencies_.get_indexer(plans["competency_id"].astype(str)[keep])
-        gain = np.where(c >= 0, rec.effects_[j, np.maximum(c, 0)], 0.0)
+        gain = np.where((c >= 0) & (j >= 0), rec.effects_[at, np.maximum(c, 0)], 0.0)
         out["expected_benefit"] = total(gain)
     out["has_plan"] = out["items"] > 0
     out["any_stretch"] = out["stretch_items"] > 0

@@ -37,21 +37,22 @@ __all__ = ["manager_actions", "followups", "schedule", "to_ics", "write_ics"]
 
 #: Order of the 70-20-10 groups within one competency (§6 of the domain brief).
 GROUP_ORDER = ("education", "exposure", "experience")
+#: Columns of the ``plans`` table, in reading order (the long rationale last).
 PLAN_COLUMNS = (
     "employee_id",
     "step",
     "item_id",
+    "title",
+    "kind",
+    "group",
     "purpose",
     "competency_id",
     "start_on",
     "end_on",
+    "month",
     "hours",
     "cost",
     "rationale",
-    "title",
-    "kind",
-    "group",
-    "month",
 )
 UNSCHEDULED_COLUMNS = ("employee_id", "item_id", "reason")
 ACTION_COLUMNS = (
