@@ -540,10 +540,10 @@ def schedule(
     -------
     plans : DataFrame
         The contract's ``plans`` rows, ordered by ``employee_id, step``:
-        ``employee_id, step, item_id, purpose, competency_id, start_on,
-        end_on, hours, cost, rationale`` and ``title, kind, group, month``
-        (0-based calendar month of ``start_on``, counted from the month of
-        ``start_date``). Dates are ``datetime64[s]``.
+        ``employee_id, step, item_id, title, kind, group, purpose,
+        competency_id, start_on, end_on, month, hours, cost, rationale``
+        (``month``: 0-based calendar month of ``start_on``, counted from the
+        month of ``start_date``). Dates are ``datetime64[s]``.
     unscheduled : DataFrame
         ``employee_id, item_id, reason``: selected items that are not in
         ``plans``, with the reason (no room in the horizon, a prerequisite
