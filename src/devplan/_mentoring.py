@@ -136,14 +136,20 @@ def match_mentors(
     score (a mentee without a score has need size 0.5). Each mentor has
     ``capacity`` slots over all competencies. The assignment maximises
     :math:`\\sum fit + P \\cdot n_{risk}` with :math:`P` larger than any
-    total fit, so transfer-risk needs are covered first. Each need keeps
-    only its best ``candidates_per_need`` feasible mentors before solving
-    (by default every candidate, or as many as fit in ``max_edges`` pairs
-    in all). Pruning is checked: when every
-    pruned need's kept mentors have more slots than there are other needs
-    that could take them, some optimum uses kept edges only and the result
-    is exact. ``result.attrs["exact"]`` says whether the result is proven
-    optimal, ``result.attrs["edges"]`` how many pairs the solver saw.
+    total fit, so transfer-risk needs are covered first. By default the
+    solver sees every feasible need × mentor pair when they fit in
+    ``max_edges``; with ``candidates_per_need`` each need keeps only its
+    best that many. Pruning is checked: when every pruned need's kept
+    mentors have more slots than there are other needs that could take
+    them, some optimum uses kept edges only and the result is exact.
+    When the pairs do not fit in ``max_edges`` (and ``candidates_per_need``
+    is not set), a greedy matches instead: transfer-risk needs first, then
+    the rest; within a competency the largest needs take the strongest
+    allowed mentors with places left. It is fast and respects every
+    constraint, but is not proven optimal.
+    ``result.attrs["exact"]`` says whether the result is proven optimal,
+    ``result.attrs["edges"]`` how many pairs the solver saw (0 for the
+    greedy) and ``result.attrs["greedy"]`` whether the greedy ran.
 
     Examples
     --------
@@ -176,12 +182,14 @@ def match_mentors(
     people = _people(employees, roles, cfg.reporting_line_levels)
     ids = people["ids"]
     # sorted, so that nothing depends on the order of rows
+    # (distinct values first: a profiles table has many rows, few competencies)
+    distinct = pd.Series(pd.unique(profiles["competency_id"])).astype(str)
     comps = pd.Index(
         np.unique(
             np.concatenate(
                 [
-                    profiles["competency_id"].astype(str).to_numpy(dtype=str),
-                    need["competency_id"].to_numpy(dtype=str),
+                    distinct.to_numpy(dtype=str),
+                    pd.unique(need["competency_id"]).astype(str),
                 ]
             )
         )
@@ -415,6 +423,7 @@ def match_mentors(
     frame = _frame(out)
     frame.attrs["exact"] = bool(certified)
     frame.attrs["edges"] = int(n_edges)
+    frame.attrs["greedy"] = bool(over)
     return frame
 
 
@@ -556,7 +565,14 @@ def _certified(rows, person, capacity, strong_in, needs_in) -> bool:
 
 
 def _greedy(
-    groups, allowed, feasible, n_candidates, need_size, risk, cand_person, capacity
+    groups,
+    allowed,
+    feasible,
+    n_candidates,
+    need_size,
+    risk,
+    cand_person,
+    capacity,
 ) -> np.ndarray:
     """Best-first matching when there are too many pairs for the exact solver.
 
