@@ -576,20 +576,30 @@ def _greedy(
 ) -> np.ndarray:
     """Best-first matching when there are too many pairs for the exact solver.
 
-    Transfer-risk needs first, then the rest; within a competency (and
-    language), the largest needs take the strongest mentors with places
-    left, in order (the rearrangement that maximises a sum of products when
-    every pair is allowed). Needs whose mentor in that order is not allowed
-    to mentor them then propose to their best allowed mentor with places
-    left, round by round, until every need is matched or has none left.
+    Transfer-risk needs first, then the rest; competencies (and languages)
+    with the fewest mentor places per need first, as their mentors are the
+    hardest to replace; within one, the largest needs take the strongest
+    mentors with places left, in order (the rearrangement that maximises a
+    sum of products when every pair is allowed). Needs whose mentor in that
+    order is not allowed to mentor them then propose to their best allowed
+    mentor with places left, round by round, until every need is matched
+    or has none left.
     Returns the chosen candidate per need, -1 when unmatched.
     """
     left = capacity.copy()
     pick = np.full(len(need_size), -1, dtype=np.int64)
     passes = (risk, ~risk) if risk.any() else (np.ones(len(risk), dtype=bool),)
     for now in passes:
-        for rows, cands in groups():
-            rows = rows[now[rows] & (n_candidates[rows] > 0)]
+        todo = [
+            (rows[now[rows] & (n_candidates[rows] > 0)], cands)
+            for rows, cands in groups()
+        ]
+        # the scarcest first: fewest mentor places per need
+        scarce = [
+            left[cand_person[cands]].sum() / max(len(rows), 1) for rows, cands in todo
+        ]
+        for at in np.argsort(scarce, kind="stable"):
+            rows, cands = todo[at]
             # largest need first; ties by need number
             rows = rows[np.argsort(-need_size[rows], kind="stable")]
             zipped = True
