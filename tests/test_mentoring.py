@@ -177,7 +177,7 @@ def test_reporting_line_is_excluded(mentor_manager, mentee_manager, levels, allo
 
 @pytest.mark.parametrize(
     "mentor_lang, mentee_lang, allowed",
-    [("nl", "en", False), ("en", "en", True), (None, "en", True)],
+    [("nl", "en", False), ("en", "en", True), (None, "en", True), ("en", None, True)],
 )
 def test_language(mentor_lang, mentee_lang, allowed):
     employees = [person("M", language=mentor_lang), person("E", language=mentee_lang)]
@@ -403,6 +403,7 @@ def test_default_on_a_synthetic_organisation_is_the_full_optimum(org):
     every = Config(mentoring={"candidates_per_need": 100_000})
     full = match_mentors(result.profiles, bundle.employees, every, **kwargs)
     assert default.attrs["exact"] and full.attrs["exact"]
+    assert not default.attrs["greedy"]
     assert default["mentor_id"].notna().sum() > 20
     got, best = objective(default), objective(full)
     assert got[0] == best[0]
@@ -598,15 +599,132 @@ def test_bad_settings_and_tables_are_named():
         solve_assignment([0, 0], [1, 1], [0.5, 0.6], 1, 1)
 
 
-def test_edge_budget_gives_the_most_candidates_per_need_that_fit():
-    from devplan._mentoring import _budget
+# -- too many pairs for the exact solver: the greedy ----------------------------------
 
-    n = np.array([1, 5, 10, 0])
-    # all fit: 16 pairs <= 20
-    assert _budget(n, 20) == 10
-    # k=4: 1 + 4 + 4 = 9 <= 10; k=5: 1 + 5 + 5 = 11 > 10
-    assert _budget(n, 10) == 4
-    assert _budget(n, 1) == 1
+
+def over_budget(bundle, **mentoring):
+    """The bundle's settings with an edge budget too small for any pair."""
+    return bundle.config.model_copy(
+        update={"mentoring": Config(mentoring={"max_edges": 1, **mentoring}).mentoring}
+    )
+
+
+def test_greedy_respects_every_constraint_and_covers_risks_first(org):
+    bundle, result = org
+    kwargs = {
+        "plans": result.plans,
+        "transfer_risks": result.transfer_risks,
+        "roles": bundle.roles,
+    }
+    m = match_mentors(result.profiles, bundle.employees, over_budget(bundle), **kwargs)
+    assert not m.attrs["exact"] and m.attrs["edges"] == 0 and m.attrs["greedy"]
+    done = m[m["mentor_id"].notna()]
+    assert len(done) > 20
+    assert done.groupby("mentor_id").size().max() <= 2
+    emp = bundle.employees.set_index("employee_id")
+    mgr, lang = emp["manager_id"], emp["language"]
+    assert (done["mentor_id"].map(mgr) != done["mentee_id"]).all()
+    assert (done["mentee_id"].map(mgr) != done["mentor_id"]).all()
+    assert (done["mentee_id"] != done["mentor_id"]).all()
+    assert (done["mentee_id"].map(lang) == done["mentor_id"].map(lang)).all()
+    levels = {name: i for i, name in enumerate(devplan._schema.ROLE_LEVELS)}
+    level = (
+        emp["role_id"]
+        .map(bundle.roles.drop_duplicates("role_id").set_index("role_id")["role_level"])
+        .map(levels)
+    )
+    ahead = done["mentor_id"].map(level).astype(float).to_numpy()
+    assert (ahead >= done["mentee_id"].map(level).astype(float).to_numpy()).all()
+    p = result.profiles.set_index(["employee_id", "competency_id"])
+    rows = p.loc[list(zip(done["mentor_id"], done["competency_id"], strict=True))]
+    assert rows["is_strength"].all() and rows["scored"].all()
+    assert (rows["n_raters"] > 0).all() and (rows["confidence"] >= 0.5).all()
+    lead = rows["score"].to_numpy() - done["mentee_score"].to_numpy()
+    assert (np.nan_to_num(lead, nan=np.inf) >= 0.5 - 1e-9).all()
+    # the exact optimum of the same problem bounds it: no assignment covers
+    # more transfer risks, or more fit with as many risks
+    best = objective(match_mentors(result.profiles, bundle.employees, **kwargs))
+    got = objective(m)
+    assert got[0] <= best[0] and (got[0] < best[0] or got[1] <= best[1] + 1e-9)
+    # the candidate counts do not depend on the solver
+    exact = match_mentors(result.profiles, bundle.employees, bundle.config, **kwargs)
+    assert (m["n_candidates"] == exact["n_candidates"]).all()
+
+
+def test_greedy_is_optimal_when_every_pair_is_allowed():
+    # one competency, no reporting lines, one language and level, every
+    # mentor far ahead of every mentee: the largest needs taking the
+    # strongest mentors in order is the optimum (rearrangement inequality);
+    # reference: scipy's dense assignment on mentors repeated per place
+    rng = np.random.default_rng(SEED)
+    n_mentor, n_mentee, capacity = 6, 15, 2
+    employees = [person(f"M{i}") for i in range(n_mentor)]
+    employees += [person(f"E{i:02d}") for i in range(n_mentee)]
+    strong = rng.uniform(4.6, 5.0, n_mentor)
+    conf = rng.uniform(0.5, 1.0, n_mentor)
+    weak = rng.uniform(1.0, 3.0, n_mentee)
+    profiles = [
+        profile(f"M{i}", "X", strong[i], strength=True, confidence=conf[i])
+        for i in range(n_mentor)
+    ]
+    profiles += [profile(f"E{i:02d}", "X", weak[i]) for i in range(n_mentee)]
+    needs = needs_of(*[(f"E{i:02d}", "X") for i in range(n_mentee)])
+    result = run(employees, profiles, needs, capacity=capacity, max_edges=1)
+    assert not result.attrs["exact"]
+    fit = np.outer(conf * (strong - 1) / 4, (5 - weak) / 4)  # mentors × mentees
+    rows, cols = linear_sum_assignment(np.repeat(fit, capacity, axis=0), maximize=True)
+    assert result["mentor_id"].notna().sum() == len(rows) == n_mentor * capacity
+    assert_allclose(result["fit"].sum(), fit.repeat(capacity, 0)[rows, cols].sum())
+
+
+def test_greedy_places_needs_the_in_order_pass_could_not():
+    # E1 has the larger need, so in order it comes first and is given the
+    # strongest mentor, A: its own manager, not allowed. E2 takes the next
+    # place, B. The next round gives E1 its best allowed mentor left: C.
+    employees = [person(m) for m in "ABC"]
+    employees += [person("E1", manager="A"), person("E2")]
+    profiles = [
+        profile("A", "X", 4.9, strength=True),
+        profile("B", "X", 4.7, strength=True),
+        profile("C", "X", 4.5, strength=True),
+        profile("E1", "X", 1.5),
+        profile("E2", "X", 2.5),
+    ]
+    needs = needs_of(("E1", "X"), ("E2", "X"))
+    result = run(employees, profiles, needs, capacity=1, max_edges=1)
+    assert mentor_of(result, "E1") == "C" and mentor_of(result, "E2") == "B"
+    # the exact solver finds the better pairing
+    exact = run(employees, profiles, needs, capacity=1)
+    assert mentor_of(exact, "E1") == "B" and mentor_of(exact, "E2") == "A"
+
+
+def test_spread_round_by_hand():
+    from devplan._mentoring import _spread
+
+    allowed = np.array(
+        [
+            [True, True, True],  # need 0
+            [True, False, True],  # need 1: not mentor 11
+            [False, False, False],  # need 2: nobody
+            [True, True, True],  # need 3
+        ]
+    )
+
+    def feasible(rows, free):
+        yield rows, allowed[rows]
+
+    rows, free = np.array([0, 1, 2, 3]), np.array([10, 11, 12])
+    took, chosen, rest = _spread(rows, free, feasible, np.array([1, 1, 2]))
+    # all want mentor 10 first; need 0 gets it, need 1 (2nd) its 2nd place,
+    # which is 12 (11 not allowed), need 3 (3rd) its 3rd place: 12 again
+    # (places: 10, 11, 12, 12); need 2 has nobody and drops out
+    assert took.tolist() == [0, 1, 3] and chosen.tolist() == [10, 12, 12]
+    assert rest.tolist() == []
+    took, chosen, rest = _spread(rows, free, feasible, np.array([1, 1, 1]))
+    # need 1's 2nd place is 12, need 3's 3rd is 12 too: one place, the
+    # first in order keeps it, need 3 waits for the next round
+    assert took.tolist() == [0, 1] and chosen.tolist() == [10, 12]
+    assert rest.tolist() == [3]
 
 
 def test_transfer_risks_name_the_matched_mentor_as_coach():

@@ -136,14 +136,20 @@ def match_mentors(
     score (a mentee without a score has need size 0.5). Each mentor has
     ``capacity`` slots over all competencies. The assignment maximises
     :math:`\\sum fit + P \\cdot n_{risk}` with :math:`P` larger than any
-    total fit, so transfer-risk needs are covered first. Each need keeps
-    only its best ``candidates_per_need`` feasible mentors before solving
-    (by default every candidate, or as many as fit in ``max_edges`` pairs
-    in all). Pruning is checked: when every
-    pruned need's kept mentors have more slots than there are other needs
-    that could take them, some optimum uses kept edges only and the result
-    is exact. ``result.attrs["exact"]`` says whether the result is proven
-    optimal, ``result.attrs["edges"]`` how many pairs the solver saw.
+    total fit, so transfer-risk needs are covered first. By default the
+    solver sees every feasible need × mentor pair when they fit in
+    ``max_edges``; with ``candidates_per_need`` each need keeps only its
+    best that many. Pruning is checked: when every pruned need's kept
+    mentors have more slots than there are other needs that could take
+    them, some optimum uses kept edges only and the result is exact.
+    When the pairs do not fit in ``max_edges`` (and ``candidates_per_need``
+    is not set), a greedy matches instead: transfer-risk needs first, then
+    the rest; within a competency the largest needs take the strongest
+    allowed mentors with places left. It is fast and respects every
+    constraint, but is not proven optimal.
+    ``result.attrs["exact"]`` says whether the result is proven optimal,
+    ``result.attrs["edges"]`` how many pairs the solver saw (0 for the
+    greedy) and ``result.attrs["greedy"]`` whether the greedy ran.
 
     Examples
     --------
@@ -176,12 +182,14 @@ def match_mentors(
     people = _people(employees, roles, cfg.reporting_line_levels)
     ids = people["ids"]
     # sorted, so that nothing depends on the order of rows
+    # (distinct values first: a profiles table has many rows, few competencies)
+    distinct = pd.Series(pd.unique(profiles["competency_id"])).astype(str)
     comps = pd.Index(
         np.unique(
             np.concatenate(
                 [
-                    profiles["competency_id"].astype(str).to_numpy(dtype=str),
-                    need["competency_id"].to_numpy(dtype=str),
+                    distinct.to_numpy(dtype=str),
+                    pd.unique(need["competency_id"]).astype(str),
                 ]
             )
         )
@@ -270,64 +278,123 @@ def match_mentors(
         .groupby(ncomp, sort=True)
         .indices.items()
     ]
+    risk = need["transfer_risk"].to_numpy(dtype=bool)
+    # colleagues strong in the competency at all (the mentee not counted)
+    listed = pd.Index(cand_person * n_comp + cand_comp)
+    mine = np.where(mentee >= 0, mentee * n_comp + ncomp, -1)
+    n_strong = np.where(
+        mentee >= 0,
+        (bounds[ncomp + 1] - bounds[ncomp]) - (listed.get_indexer(mine) >= 0),
+        0,
+    ).astype(np.int64)
+    lang = people["language"]
 
-    def scan(k):
-        """Feasible candidates per need; with ``k``, the best ``k`` as edges."""
+    def groups():
+        """Needs of one competency (and language) with the available
+        candidates that may serve them, best first."""
         for c, rows in by_comp:
             lo, hi = bounds[c], bounds[c + 1]
-            if not len(rows) or hi == lo:
+            cands = lo + np.flatnonzero(available[lo:hi])
+            if not len(rows) or not len(cands):
                 continue
-            step = max(_BLOCK_CELLS // (hi - lo), 1)
-            for s in range(0, len(rows), step):
-                block = rows[s : s + step]
-                feasible, strong = _feasible(
-                    block,
-                    np.arange(lo, hi),
-                    mentee,
-                    bar,
-                    cand_person,
-                    cand_score,
-                    people,
-                    cfg,
-                )
-                feasible &= available[lo:hi][None, :]
-                yield block, lo, hi, feasible, strong
+            if not cfg.same_language:
+                yield rows, cands
+                continue
+            # a known language only meets the same or an unknown one
+            mentee_lang = lang[mentee[rows]]
+            cand_lang = lang[cand_person[cands]]
+            for g in np.unique(mentee_lang):
+                sub = cands if g < 0 else cands[(cand_lang == g) | (cand_lang < 0)]
+                if len(sub):
+                    yield rows[mentee_lang == g], sub
 
-    n_candidates = np.zeros(n_need, dtype=np.int64)
-    n_strong = np.zeros(n_need, dtype=np.int64)
-    for block, _, _, feasible, strong in scan(None):
-        n_strong[block] = strong.sum(axis=1)
-        n_candidates[block] = feasible.sum(axis=1)
+    def feasible(rows, cands):
+        """Blocks of needs × candidates: who may mentor whom."""
+        step = max(_BLOCK_CELLS // len(cands), 1)
+        for s in range(0, len(rows), step):
+            block = rows[s : s + step]
+            ok = _allowed(
+                mentee[block][:, None],
+                cand_person[cands][None, :],
+                cand_score[cands][None, :] >= bar[block][:, None],
+                people,
+                cfg,
+            )
+            yield block, ok
+
+    def allowed(rows, cands):
+        """The same, pair by pair."""
+        return _allowed(
+            mentee[rows],
+            cand_person[cands],
+            cand_score[cands] >= bar[rows],
+            people,
+            cfg,
+        )
+
+    # one pass: counts, and the pairs (all while they fit in max_edges, or
+    # each need's best k)
     k = cfg.candidates_per_need
-    if k is None:
-        k = _budget(n_candidates, cfg.max_edges)
-    certified = True
+    n_candidates = np.zeros(n_need, dtype=np.int64)
+    certified, over, n_edges = True, False, 0
     edge_need, edge_cand = [], []
-    if n_candidates.any():
-        for block, lo, hi, feasible, _ in scan(k):
-            keep = feasible & (np.cumsum(feasible, axis=1) <= k)
-            i, j = np.nonzero(keep)
+    for rows, cands in groups():
+        for block, ok in feasible(rows, cands):
+            count = ok.sum(axis=1)
+            n_candidates[block] = count
+            if over:
+                continue
+            i, j = np.nonzero(ok)
+            if k is not None and (count > k).any():
+                # row-major: rank of each pair among its need's candidates
+                rank = np.arange(len(i)) - (np.cumsum(count) - count)[i]
+                i, j = i[rank < k], j[rank < k]
+                pruned = (count > k)[i]
+                if certified:
+                    certified = _certified(
+                        i[pruned],
+                        cand_person[cands[j[pruned]]],
+                        capacity,
+                        strong_in,
+                        needs_in,
+                    )
+            n_edges += len(i)
+            if k is None and n_edges > cfg.max_edges:
+                over, edge_need, edge_cand = True, [], []
+                continue
             edge_need.append(block[i])
-            edge_cand.append(lo + j)
-            pruned = n_candidates[block] > k
-            if certified and pruned.any():
-                certified = _certified(
-                    keep[pruned], cand_person[lo:hi], capacity, strong_in, needs_in
-                )
-    edge_need = np.concatenate(edge_need) if edge_need else np.zeros(0, np.int64)
-    edge_cand = np.concatenate(edge_cand) if edge_cand else np.zeros(0, np.int64)
-    fit = strength[edge_cand] * need_size[edge_need]
-    risk = need["transfer_risk"].to_numpy(dtype=bool)
-    chosen = solve_assignment(
-        edge_need,
-        cand_person[edge_cand],
-        fit,
-        n_need,
-        capacity,
-        priority=risk,
-    )
-    matched = chosen >= 0
-    pick = edge_cand[chosen[matched]]
+            edge_cand.append(cands[j])
+    if over:
+        # too many pairs for the exact solver: greedy, best first
+        pick = _greedy(
+            groups,
+            allowed,
+            feasible,
+            n_candidates,
+            need_size,
+            risk,
+            cand_person,
+            capacity,
+        )
+        certified, n_edges = False, 0
+    else:
+        edge_need = np.concatenate(edge_need) if edge_need else np.zeros(0, np.int64)
+        edge_cand = np.concatenate(edge_cand) if edge_cand else np.zeros(0, np.int64)
+        fit = strength[edge_cand] * need_size[edge_need]
+        chosen = solve_assignment(
+            edge_need,
+            cand_person[edge_cand],
+            fit,
+            n_need,
+            capacity,
+            priority=risk,
+        )
+        pick = np.full(n_need, -1, dtype=np.int64)
+        pick[chosen >= 0] = edge_cand[chosen[chosen >= 0]]
+        n_edges = len(edge_need)
+    matched = pick >= 0
+    fit = strength[pick[matched]] * need_size[matched]
+    pick = pick[matched]
 
     def chosen_of(values, missing=np.nan):
         out = np.full(n_need, missing, dtype=object if missing is None else float)
@@ -338,7 +405,7 @@ def match_mentors(
         "mentee_id": need["employee_id"].to_numpy(dtype=object),
         "mentor_id": chosen_of(ids.to_numpy(dtype=object)[cand_person[pick]], None),
         "competency_id": need["competency_id"].to_numpy(dtype=object),
-        "fit": chosen_of(fit[chosen[matched]]),
+        "fit": chosen_of(fit),
         "transfer_risk": risk,
         "item_id": need["item_id"].to_numpy(dtype=object),
         "start_on": need["start_on"].to_numpy(),
@@ -355,7 +422,8 @@ def match_mentors(
     ).to_numpy(dtype=object)
     frame = _frame(out)
     frame.attrs["exact"] = bool(certified)
-    frame.attrs["edges"] = len(edge_need)
+    frame.attrs["edges"] = int(n_edges)
+    frame.attrs["greedy"] = bool(over)
     return frame
 
 
@@ -395,8 +463,13 @@ def solve_assignment(
 
     need = np.asarray(need, dtype=np.int64)
     weight = np.asarray(weight, dtype=float)
-    pairs = pd.MultiIndex.from_arrays([need, np.asarray(mentor)])
-    if pairs.has_duplicates:
+    mentor = np.asarray(mentor, dtype=np.int64)
+    if len(mentor):
+        low, span = mentor.min(), int(mentor.max() - mentor.min()) + 1
+        repeated = pd.Index(need * span + (mentor - low)).has_duplicates
+    else:
+        repeated = False
+    if repeated:
         raise ValueError(
             "Got repeated (need, mentor) pairs; expected each allowed pair once."
         )
@@ -404,7 +477,6 @@ def solve_assignment(
         # one covered priority need outweighs any total of fits (each <= 1)
         bonus = float(max(weight.max(initial=0.0), 1.0) * (n_need + 1))
         weight = weight + bonus * np.asarray(priority, dtype=bool)[need]
-    mentor = np.asarray(mentor, dtype=np.int64)
     if np.ndim(capacity) == 0:
         cap_of = np.full(len(mentor), int(capacity), dtype=np.int64)
     else:
@@ -471,41 +543,88 @@ def _solve_part(need, mentor, weight, n_need, caps) -> np.ndarray:
     return chosen
 
 
-def _budget(n_candidates, max_edges) -> int:
-    """The largest number of candidates per need whose edges fit the budget:
-    every candidate when they all fit."""
-    counts = np.sort(n_candidates[n_candidates > 0])
-    if counts.sum() <= max_edges:
-        return max(int(counts.max(initial=1)), 1)
-    # edges with k per need: sum(min(n_i, k)); rises with k
-    below = np.concatenate([[0], np.cumsum(counts)])
-    k = np.arange(1, counts[-1] + 1)
-    over = np.searchsorted(counts, k, side="left")  # needs with n_i < k
-    edges = below[over] + k * (len(counts) - over)
-    return max(int(k[edges <= max_edges].max(initial=1)), 1)
-
-
-def _certified(keep, person, capacity, strong_in, needs_in) -> bool:
+def _certified(rows, person, capacity, strong_in, needs_in) -> bool:
     """Whether pruning these needs' candidates provably loses nothing.
 
-    ``keep`` holds, per pruned need (rows), its kept candidates (columns of
-    ``person``). Exchange argument: if a need's kept mentors have more
-    slots than there are other needs that could ever take them (every need
-    of a competency any of them may be matched in), one slot stays free in
-    any optimum, and moving the need there loses nothing (kept mentors
-    are its best). When that holds for every pruned need, some optimum of
-    the full problem uses kept edges only.
+    ``rows`` and ``person`` are the kept pairs of pruned needs (a need
+    number per pair, pairs of one need together) and the kept mentors.
+    Exchange argument: if a need's kept mentors have more slots than there
+    are other needs that could ever take them (every need of a competency
+    any of them may be matched in), one slot stays free in any optimum, and
+    moving the need there loses nothing (kept mentors are its best). When
+    that holds for every pruned need, some optimum of the full problem uses
+    kept edges only.
     """
-    nobody = len(strong_in) - 1  # the padding row: strong in nothing
-    rows = max(_BLOCK_CELLS // max(keep.shape[1] * strong_in.shape[1], 1), 1)
-    for s in range(0, len(keep), rows):
-        part = keep[s : s + rows]
-        who = np.where(part, person[None, :], nobody)
-        slots = np.where(part, capacity[np.minimum(who, len(capacity) - 1)], 0)
-        rivals = strong_in[who].any(axis=1) @ needs_in - 1
-        if (slots.sum(axis=1) <= rivals).any():
-            return False
-    return True
+    if not len(rows):
+        return True
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    slots = np.add.reduceat(capacity[person], starts)
+    reach = np.logical_or.reduceat(strong_in[person], starts, axis=0)
+    rivals = reach.astype(np.int64) @ needs_in - 1
+    return not (slots <= rivals).any()
+
+
+def _greedy(
+    groups,
+    allowed,
+    feasible,
+    n_candidates,
+    need_size,
+    risk,
+    cand_person,
+    capacity,
+) -> np.ndarray:
+    """Best-first matching when there are too many pairs for the exact solver.
+
+    Transfer-risk needs first, then the rest; competencies (and languages)
+    with the fewest mentor places per need first, as their mentors are the
+    hardest to replace; within one, the largest needs take the strongest
+    mentors with places left, in order (the rearrangement that maximises a
+    sum of products when every pair is allowed). Needs whose mentor in that
+    order is not allowed to mentor them then propose to their best allowed
+    mentor with places left, round by round, until every need is matched
+    or has none left.
+    Returns the chosen candidate per need, -1 when unmatched.
+    """
+    left = capacity.copy()
+    pick = np.full(len(need_size), -1, dtype=np.int64)
+    passes = (risk, ~risk) if risk.any() else (np.ones(len(risk), dtype=bool),)
+    for now in passes:
+        todo = [
+            (rows[now[rows] & (n_candidates[rows] > 0)], cands)
+            for rows, cands in groups()
+        ]
+        # the scarcest first: fewest mentor places per need
+        scarce = [
+            left[cand_person[cands]].sum() / max(len(rows), 1) for rows, cands in todo
+        ]
+        for at in np.argsort(scarce, kind="stable"):
+            rows, cands = todo[at]
+            # largest need first; ties by need number
+            rows = rows[np.argsort(-need_size[rows], kind="stable")]
+            zipped = True
+            while len(rows):
+                free = cands[left[cand_person[cands]] > 0]
+                if not len(free):
+                    break
+                if zipped:
+                    # each need in order takes the next free place
+                    slots = np.repeat(free, left[cand_person[free]])
+                    n = min(len(rows), len(slots))
+                    ok = allowed(rows[:n], slots[:n])
+                    took, chosen = rows[:n][ok], slots[:n][ok]
+                    rows = np.concatenate([rows[:n][~ok], rows[n:]])
+                    # zip again while it places most of the needs
+                    zipped = ok.mean() > 0.5
+                else:
+                    took, chosen, rows = _spread(
+                        rows, free, feasible, left[cand_person[free]]
+                    )
+                    if not len(took):
+                        break
+                pick[took] = chosen
+                np.subtract.at(left, cand_person[chosen], 1)
+    return pick
 
 
 def _capacity(people, employees, plans, config) -> np.ndarray:
@@ -537,12 +656,44 @@ def _capacity(people, employees, plans, config) -> np.ndarray:
     return np.minimum(cap, fits.astype(np.int64))
 
 
-def _feasible(block, cands, mentee, bar, cand_person, cand_score, people, cfg):
-    """Needs × candidates: who may mentor whom (and who is strong at all)."""
-    e = mentee[block][:, None]
-    m = cand_person[cands][None, :]
-    strong = e != m
-    ok = strong & (cand_score[cands][None, :] >= bar[block][:, None])
+def _spread(rows, free, feasible, places):
+    """One round for needs the in-order pass could not place: a need takes
+    its best allowed mentor with places left, the next need wanting that
+    mentor the next allowed place on its own list, and so on; a mentor
+    asked for more places than it has keeps the largest needs (first in
+    ``rows``). Returns the placed needs, their candidates and the rest."""
+    allowed = [ok for _, ok in feasible(rows, free)]
+    if not allowed:
+        return rows[:0], free[:0], rows[:0]
+    ok = np.concatenate(allowed) & (places > 0)[None, :]
+    reach = np.cumsum(ok * places[None, :], axis=1)
+    total = reach[:, -1]
+    has = total > 0
+    first = np.where(has, ok.argmax(axis=1), -1)
+    # rank among the needs that want the same first mentor, in order
+    order = np.argsort(first, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(first[order])) + 1]
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - np.repeat(
+        starts, np.diff(np.r_[starts, len(order)])
+    )
+    place = np.minimum(rank, np.maximum(total - 1, 0))
+    target = np.where(has, (reach <= place[:, None]).sum(axis=1), -1)
+    # a mentor keeps as many as it has places, first come first
+    order = np.argsort(target, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(target[order])) + 1]
+    within = np.empty(len(rows), dtype=np.int64)
+    within[order] = np.arange(len(order)) - np.repeat(
+        starts, np.diff(np.r_[starts, len(order)])
+    )
+    taken = has & (within < places[np.maximum(target, 0)])
+    return rows[taken], free[target[taken]], rows[has & ~taken]
+
+
+def _allowed(e, m, leads, people, cfg) -> np.ndarray:
+    """Whether mentor ``m`` may mentor mentee ``e`` (person numbers,
+    broadcast against each other) whose score ``leads`` them enough."""
+    ok = (e != m) & leads
     if cfg.exclude_reporting_line:
         for up in people["ancestors"]:
             ok &= (up[e] != m) & (up[m] != e)
@@ -555,7 +706,7 @@ def _feasible(block, cands, mentee, bar, cand_person, cand_score, people, cfg):
     if cfg.min_seniority == "same_or_higher":
         level = people["level"]
         ok &= (level[e] < 0) | (level[m] < 0) | (level[m] >= level[e])
-    return ok, strong
+    return ok
 
 
 def _people(employees, roles, levels) -> dict:
