@@ -197,13 +197,15 @@ class MentoringConfig(_Section):
         also reach the mentee's required level).
     candidates_per_need : int or None, default=None
         Candidate mentors kept per need (best first) before the assignment
-        is solved. ``None`` keeps every candidate when the need × mentor
-        pairs fit in ``max_edges``, else as many per need as fit. The
-        result says whether pruning provably lost nothing (see
-        :func:`devplan.match_mentors`).
+        is solved; the result says whether pruning provably lost nothing
+        (see :func:`devplan.match_mentors`). ``None`` solves the exact
+        assignment over every candidate when the need × mentor pairs fit
+        in ``max_edges``; beyond that, a greedy matches transfer-risk needs
+        first, then the largest needs to the strongest allowed mentors
+        (every constraint kept; the result's ``attrs["greedy"]`` is True).
     max_edges : int, default=2000000
-        Budget of need × mentor pairs for the solver when
-        ``candidates_per_need`` is None.
+        Budget of need × mentor pairs for the exact solver when
+        ``candidates_per_need`` is None (about 10,000 employees).
     mentor_hours : float, default=12
         Hours of the mentoring role in the mentor's plan, per mentee and
         competency; a mentor takes no more mentees than their learning time
