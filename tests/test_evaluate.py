@@ -330,6 +330,10 @@ def test_cli_evaluate_writes_tables_and_plan_accepts_item_effects(two_cycles, tm
     items = pd.read_csv(out / "evaluation_items.csv")
     assert {"item_id", "effect", "ci_low", "ci_high", "d"} <= set(items.columns)
     assert len(pd.read_csv(out / "changes.csv")) > 1000
+    page = (out / "evaluation.html").read_text()
+    for heading in ("Kirkpatrick levels", "Programmes", "Items by track"):
+        assert f"<h2>{heading}</h2>" in page
+    assert items["item_id"].iloc[0] in page
     learned = devplan.read_item_effects(out / "item_effects.csv")
     assert len(learned) == len(bundle.catalog_links().drop_duplicates())
     status = main(

@@ -185,10 +185,13 @@ def test_cli_audit(org, tmp_path):
     assert main(["audit", str(tmp_path / "run"), *args, str(tmp_path / "a")]) == 0
     groups = pd.read_csv(tmp_path / "a" / "fairness_groups.csv")
     assert set(groups["group_column"]) == {"age_band", "gender"}
+    page = (tmp_path / "a" / "fairness_audit.html").read_text()
+    assert "No disparity flagged." in page and 'class="flagged"' not in page
     # a biased plans file: exit 1 and the flag in the impact table
     women = bundle.employees.loc[bundle.employees["gender"] == "female", "employee_id"]
     plans = result.plans
-    visible = plans["item_id"].map(high_visibility(bundle.catalog)).to_numpy()
+    visible = plans["item_id"].map(high_visibility(bundle.catalog)).fillna(False)
+    visible = visible.to_numpy(dtype=bool) | plans["mentee_id"].notna().to_numpy()
     write_table(
         plans[~(plans["employee_id"].isin(women) & visible)], tmp_path / "biased.csv"
     )
@@ -196,6 +199,8 @@ def test_cli_audit(org, tmp_path):
     assert code == 1
     impact = pd.read_csv(tmp_path / "b" / "fairness_impact.csv")
     assert set(impact.loc[impact["flagged"], "group"]) == {"female"}
+    page = (tmp_path / "b" / "fairness_audit.html").read_text()
+    assert 'class="flagged"' in page and "female" in page
     # unusable input: exit 2
     assert main(["audit", str(tmp_path / "none"), *args, str(tmp_path / "c")]) == 2
 
@@ -223,3 +228,19 @@ def test_a_mentor_role_counts_as_a_high_visibility_mentoring_item():
     # an unknown item that is no mentor role is still an error
     with pytest.raises(ValueError, match="not in the catalog"):
         _per_person(plans.assign(mentee_id=None), pd.Index(["E1", "E2"]), catalog, None)
+
+
+def test_audit_report_escapes_group_labels(org):
+    from devplan._reports import audit_report
+
+    bundle, result = org
+    hostile = "<script>alert(1)</script>"
+    employees = bundle.employees.assign(
+        gender=bundle.employees["gender"].replace("female", hostile)
+    )
+    page = audit_report(
+        audit_fairness(result, employees, catalog=bundle.catalog, groups="gender")
+    )
+    assert hostile not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page

@@ -270,8 +270,16 @@ def _plan(args) -> int:
     return EXIT_OK
 
 
-def _report(args) -> int:
+def _write_html(html: str, target: Path) -> Path:
     from devplan._bundle import atomic_path
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return target
+
+
+def _report(args) -> int:
     from devplan._tna import tna
 
     bundle, config = _load(args)
@@ -298,10 +306,10 @@ def _report(args) -> int:
     if plans is not None:
         from devplan._reports import organisation_report
 
-        html = organisation_report(plans, bundle, analysis=result)
-        target = args.out / "organisation.html"
-        with atomic_path(target) as tmp:
-            tmp.write_text(html, encoding="utf-8")
+        target = _write_html(
+            organisation_report(plans, bundle, analysis=result),
+            args.out / "organisation.html",
+        )
         print(f"Organisation report written to {target}")
         return EXIT_OK
     for name, table in result.tables.items():
@@ -359,8 +367,11 @@ def _audit(args) -> int:
     )
     for name, table in audit.tables.items():
         write_table(table, args.out / f"{name}.{args.format}")
+    from devplan._reports import audit_report
+
+    _write_html(audit_report(audit), args.out / "fairness_audit.html")
     print(audit.summary())
-    print(f"Tables written to {args.out}")
+    print(f"Tables and fairness_audit.html written to {args.out}")
     return EXIT_OK if audit.passed else EXIT_ROW_PROBLEMS
 
 
@@ -398,10 +409,13 @@ def _evaluate(args) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         write_table(table, args.out / f"{name}.csv")
+    from devplan._reports import evaluation_report
+
+    _write_html(evaluation_report(result), args.out / "evaluation.html")
     print(result.summary())
     print(
-        f"Wrote {len(tables)} tables to {args.out} (item_effects.csv feeds "
-        "devplan plan --item-effects)."
+        f"Wrote {len(tables)} tables and evaluation.html to {args.out} "
+        "(item_effects.csv feeds devplan plan --item-effects)."
     )
     return EXIT_OK
 

@@ -974,3 +974,142 @@ def result_html(result: PlanResult, *, rows: int = 10) -> str:
         ),
         more=max(len(summary) - rows, 0),
     )
+
+
+# -- results reports (fairness audit, outcome evaluation) ----------------------
+
+
+def _cell(value) -> str:
+    """Display text of one table cell (numbers rounded, missing empty)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
+
+
+def _section(key, heading, frame, note="", *, rows=200, columns=None):
+    frame = frame if columns is None else frame[[c for c in columns if c in frame]]
+    flagged = (
+        frame["flagged"].to_numpy(dtype=bool)
+        if "flagged" in frame
+        else np.zeros(len(frame), dtype=bool)
+    )
+    return {
+        "id": key,
+        "heading": heading,
+        "note": note,
+        "columns": [str(c) for c in frame.columns],
+        "rows": [
+            {"cells": [_cell(v) for v in row], "flagged": bool(flag)}
+            for row, flag in zip(
+                frame.head(rows).itertuples(index=False), flagged, strict=False
+            )
+        ],
+        "more": max(len(frame) - rows, 0),
+    }
+
+
+def audit_report(audit) -> str:
+    """A fairness audit (:func:`devplan.audit_fairness`) as one HTML page.
+
+    The summary, the flagged comparisons first, then every group and every
+    comparison; flagged rows are highlighted. Self-contained and escaped
+    like the other reports.
+
+    Parameters
+    ----------
+    audit : FairnessAudit
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> import devplan
+    >>> from devplan._reports import audit_report
+    >>> b = devplan.datasets.load_sample()
+    >>> audit = devplan.audit_fairness(devplan.generate_plans(b), b.employees,
+    ...                                catalog=b.catalog)
+    >>> html = audit_report(audit)
+    >>> "Flagged disparities" in html and "All comparisons" in html
+    True
+    """
+    impact = audit.impact.drop(columns=["kind"], errors="ignore")
+    sections = [
+        _section(
+            "flags",
+            "Flagged disparities",
+            audit.flags.drop(columns=["kind"], errors="ignore"),
+            "A group is flagged when its ratio to the best group is below "
+            f"{audit.threshold:g} (four-fifths rule), the Holm-adjusted p-value "
+            f"is below {audit.alpha:g} and both groups have at least "
+            f"{audit.min_group_size} people.",
+        ),
+        _section("groups", "Groups", audit.groups),
+        _section("impact", "All comparisons", impact),
+    ]
+    return _render(
+        "tables.html",
+        title="Fairness audit of the development plans",
+        summary=audit.summary().splitlines(),
+        sections=sections,
+    )
+
+
+def evaluation_report(evaluation) -> str:
+    """An outcome evaluation (:func:`devplan.evaluate`) as one HTML page.
+
+    The summary, then the Kirkpatrick levels, programmes, items (those with
+    the most completers first), item × track effects and plan outcomes.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> import devplan
+    >>> from devplan.datasets import make_organisation, simulate_next_cycle
+    >>> from devplan._reports import evaluation_report
+    >>> before, truth = make_organisation(150, random_state=0, return_truth=True)
+    >>> plans = devplan.generate_plans(before).plans
+    >>> after, _ = simulate_next_cycle(before, truth, plans, random_state=0)
+    >>> html = evaluation_report(devplan.evaluate(before, after, plans=plans))
+    >>> "Kirkpatrick levels" in html and "Items by track" in html
+    True
+    """
+    items = evaluation.items
+    if "n_completers" in items:
+        items = items.sort_values("n_completers", ascending=False, kind="stable")
+    sections = [
+        _section("kirkpatrick", "Kirkpatrick levels", evaluation.kirkpatrick),
+        _section("programmes", "Programmes", evaluation.programmes),
+        _section(
+            "items",
+            "Items: completers against comparable colleagues",
+            items,
+            "effect: the completers' gain minus that of untrained colleagues of "
+            "the same track, role level and starting score (rating scale); d: "
+            "effect in standard deviations of the first cycle's scores.",
+        ),
+        _section("item_tracks", "Items by track", evaluation.item_tracks),
+        _section("plans", "Plan outcomes", evaluation.plans),
+    ]
+    return _render(
+        "tables.html",
+        title="Outcome evaluation",
+        summary=evaluation.summary().splitlines(),
+        sections=sections,
+    )
