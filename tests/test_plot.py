@@ -153,7 +153,7 @@ def test_profile_chart_rejects_unknown_person_and_missing_columns(sample):
         plot.profile_chart(result.profiles, "nobody")
     with pytest.raises(ValueError, match="employee_id=None"):
         plot.profile_chart(result.profiles)
-    with pytest.raises(ValueError, match=r"lacks column\(s\) \['is_need'\]"):
+    with pytest.raises(ValueError, match=r"without column\(s\) \[.is_need.\]"):
         plot.profile_chart(result.profiles.drop(columns="is_need"), "E000001")
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _sps
 
+from devplan._schema import require_columns
 from devplan.stats import reliable_change
 
 __all__ = ["Evaluation", "evaluate"]
@@ -371,7 +372,7 @@ def evaluate(
                 "enrolments table (employee_id, item_id, status)."
             )
         enrolments = source.enrolments
-    _check_table("enrolments", enrolments, ("employee_id", "item_id", "status"))
+    require_columns(enrolments, "enrolments", ("employee_id", "item_id", "status"))
     if catalog is None:
         if first is None:
             raise ValueError(
@@ -476,19 +477,6 @@ def evaluate(
         kirkpatrick=kirk,
         settings=settings,
     )
-
-
-def _check_table(name, df, columns):
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(
-            f"Got {name} of type {type(df).__name__}; expected a DataFrame."
-        )
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"Got a {name} table without column(s) {missing}; expected "
-            f"{', '.join(columns)}."
-        )
 
 
 def _reliabilities(reliability, prof_before, comps: pd.Index) -> pd.Series:
@@ -746,7 +734,7 @@ def _with_d(table, treated, pool, keys, ci):
 def _plan_outcomes(changes, done, links, plans):
     completed = done.groupby("employee_id").size().rename("n_items_completed")
     if plans is not None:
-        _check_table("plans", plans, ("employee_id", "item_id", "competency_id"))
+        require_columns(plans, "plans", ("employee_id", "item_id", "competency_id"))
         p = plans[["employee_id", "item_id", "competency_id"]].astype(str)
         targeted = p[["employee_id", "competency_id"]].drop_duplicates()
         planned = p.drop_duplicates(["employee_id", "item_id"])
@@ -860,8 +848,8 @@ def _kirkpatrick(done, changes, programmes, business, ci):
             }
         )
     else:
-        _check_table(
-            "business_measures", business, ("employee_id", "measure", "before", "after")
+        require_columns(
+            business, "business_measures", ("employee_id", "measure", "before", "after")
         )
         bm = business.copy()
         bm["employee_id"] = bm["employee_id"].astype(str)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from devplan._config import Config
 from devplan._recommend import _positions as _hashed_positions
-from devplan._schema import ROLE_LEVELS
+from devplan._schema import ROLE_LEVELS, require_columns
 
 #: Columns of the ``mentoring`` table: the data contract's five, then extras.
 COLUMNS = (
@@ -171,9 +171,9 @@ def match_mentors(
             " or None."
         )
     cfg = config.mentoring
-    _require(profiles, "profiles", ("employee_id", "competency_id", "score"))
-    _require(profiles, "profiles", ("is_strength", "confidence"))
-    _require(employees, "employees", ("employee_id",))
+    require_columns(profiles, "profiles", ("employee_id", "competency_id", "score"))
+    require_columns(profiles, "profiles", ("is_strength", "confidence"))
+    require_columns(employees, "employees", ("employee_id",))
     need = _collect_needs(plans, transfer_risks, needs)
     if not len(need):
         return empty_mentoring()
@@ -761,7 +761,7 @@ def _collect_needs(plans, transfer_risks, needs) -> pd.DataFrame:
     """One need per mentee × competency, sorted, with its item and flags."""
     parts = []
     if plans is not None and len(plans):
-        _require(plans, "plans", ("employee_id", "competency_id", "kind"))
+        require_columns(plans, "plans", ("employee_id", "competency_id", "kind"))
         own = plans["kind"].astype(object) == "mentoring"
         if "mentee_id" in plans.columns:  # a mentor's own role is no need
             own &= plans["mentee_id"].isna()
@@ -786,7 +786,7 @@ def _collect_needs(plans, transfer_risks, needs) -> pd.DataFrame:
     ):
         if table is None or not len(table):
             continue
-        _require(table, name, ("employee_id", "competency_id"))
+        require_columns(table, name, ("employee_id", "competency_id"))
         parts.append(
             pd.DataFrame(
                 {
@@ -1039,15 +1039,6 @@ def _positions(index: pd.Index, values) -> np.ndarray:
     if present.any():
         out[present] = _hashed_positions(index, values[present])
     return out
-
-
-def _require(frame, table, columns):
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"Got a {table} table without column(s) {missing}; expected "
-            f"columns {list(columns)}."
-        )
 
 
 def _names(competency_names):

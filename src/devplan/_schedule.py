@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from devplan._schema import ITEM_KINDS, KIND_GROUP
+from devplan._schema import require_columns as _check_columns
 from devplan._text import TEXT as _TEXT
 from devplan._text import join_groups as _join_groups
 
@@ -139,19 +140,6 @@ def _check_positive(value: object, name: str) -> float:
     if not np.isfinite(number) or number <= 0:
         raise ValueError(f"Got {name}={value!r}; expected a number > 0.")
     return number
-
-
-def _check_columns(df: object, name: str, columns: tuple[str, ...]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(
-            f"Got {name} of type {type(df).__name__}; expected a DataFrame."
-        )
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"Got {name} without column(s) {missing}; expected at least "
-            f"{list(columns)}."
-        )
 
 
 def _days(values: pd.Series | np.ndarray) -> np.ndarray:

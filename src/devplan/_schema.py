@@ -270,3 +270,28 @@ def empty_table(name: str) -> pd.DataFrame:
             for c in table.columns
         }
     )
+
+
+def require_columns(df: object, name: str, columns) -> None:
+    """Refuse anything but a DataFrame with ``columns``, naming what is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan._schema import require_columns
+    >>> require_columns(pd.DataFrame({"hours": []}), "plans", ["hours", "cost"])
+    Traceback (most recent call last):
+    ...
+    ValueError: Got a plans table without column(s) ['cost']; expected ...
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"Got {name} of type {type(df).__name__}; expected a DataFrame "
+            f"with columns {list(columns)}."
+        )
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"Got a {name} table without column(s) {missing}; expected "
+            f"columns {list(columns)}."
+        )

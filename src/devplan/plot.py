@@ -42,6 +42,8 @@ import contextvars
 import numpy as np
 import pandas as pd
 
+from devplan._schema import require_columns
+
 __all__ = [
     "PURPOSE_COLORS",
     "MIX_COLORS",
@@ -112,19 +114,6 @@ def _axes(ax, figsize):
     return ax
 
 
-def _require(table: pd.DataFrame, name: str, columns) -> None:
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(
-            f"Got {type(table).__name__} for {name}; expected a DataFrame "
-            f"with columns {list(columns)}."
-        )
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"Table {name} lacks column(s) {missing}; expected {list(columns)}."
-        )
-
-
 def _one_person(table: pd.DataFrame, name: str, employee_id) -> pd.DataFrame:
     ids = table["employee_id"].astype(str)
     if employee_id is None:
@@ -185,7 +174,7 @@ def norm_band(
     competency_id
     x              2.0   4.0
     """
-    _require(profiles, "profiles", ("competency_id", "score"))
+    require_columns(profiles, "profiles", ("competency_id", "score"))
     lo, hi = norm
     if not 0 <= lo < hi <= 100:
         raise ValueError(
@@ -254,7 +243,7 @@ def profile_chart(
     >>> ax.get_title()
     'Competency profile: E000001'
     """
-    _require(
+    require_columns(
         profiles,
         "profiles",
         ("employee_id", "competency_id", "score", "is_strength", "is_need"),
@@ -370,7 +359,9 @@ def plan_timeline(plans: pd.DataFrame, employee_id: str | None = None, *, ax=Non
     """
     import matplotlib.dates as mdates
 
-    _require(plans, "plans", ("employee_id", "step", "start_on", "end_on", "purpose"))
+    require_columns(
+        plans, "plans", ("employee_id", "step", "start_on", "end_on", "purpose")
+    )
     rows = _one_person(plans, "plans", employee_id).sort_values("step")
     who = str(rows["employee_id"].iloc[0])
     start = pd.to_datetime(rows["start_on"])
@@ -416,7 +407,7 @@ def plan_timeline(plans: pd.DataFrame, employee_id: str | None = None, *, ax=Non
 
 
 def _grouped_hours(plans, column, categories, by, normalize):
-    _require(plans, "plans", ("employee_id", "hours", column))
+    require_columns(plans, "plans", ("employee_id", "hours", column))
     if by is None:
         key = pd.Series("all plans", index=plans.index)
         by_name = ""
@@ -637,7 +628,7 @@ def gap_heatmap(
         table = gaps.gaps_by_role if by == "role" else gaps.gaps_by_unit
     else:
         table = gaps
-    _require(table, "gaps", ("competency_id", "n_assessed", "n_needs"))
+    require_columns(table, "gaps", ("competency_id", "n_assessed", "n_needs"))
     if "role_id" in table:
         group, label = "role_id", "Role"
         if "role_name" in table:
@@ -757,7 +748,7 @@ def nine_box_grid(
     """
     from devplan._tracks import NINE_BOX
 
-    _require(tracks, "tracks", ("employee_id", "track", "nine_box"))
+    require_columns(tracks, "tracks", ("employee_id", "track", "nine_box"))
     box = pd.to_numeric(tracks["nine_box"], errors="coerce").to_numpy(dtype=float)
     placed = np.isfinite(box)
     code = box[placed].astype(int) - 1
@@ -877,7 +868,7 @@ def track_mix(
     >>> ax.get_xlabel()
     'People'
     """
-    _require(tracks, "tracks", ("employee_id", "track"))
+    require_columns(tracks, "tracks", ("employee_id", "track"))
     if by is None:
         key = pd.Series("everyone", index=tracks.index)
     elif by in tracks:
