@@ -465,12 +465,11 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     suffix = "." + fmt
     files = []
     counts = {}
-    source = {name: name for name in CHUNK_TABLES}
+    source = _sources(shared)
     mentoring = None
     if shared.config.mentoring.enabled:
         mentoring = _mentoring(staging, parts, plan_rows, risks, data, shared, names)
         risks = coaches_from_mentors(risks, mentoring, names)
-        source.update(plans="plans.mentored", plan_summary="plan_summary.mentored")
     del plan_rows
     for name in CHUNK_TABLES:
         rows = _concat_parts(
@@ -680,9 +679,10 @@ def _write_html(staging, final, n_chunks, data, shared, employees, n_jobs) -> st
     from devplan._reports import write_reports
 
     parts = range(n_chunks)
+    source = _sources(shared)
     tables = {
         name: pd.concat(
-            [_read_part(staging, k, _matched(staging, k, name)) for k in parts],
+            [_read_part(staging, k, source[name]) for k in parts],
             ignore_index=True,
         )
         for name in CHUNK_TABLES
@@ -695,10 +695,13 @@ def _write_html(staging, final, n_chunks, data, shared, employees, n_jobs) -> st
     return "html"
 
 
-def _matched(staging: Path, k: int, name: str) -> str:
-    """The part of a table with mentor matching in, when matching changed it."""
-    mentored = f"{name}.mentored"
-    return mentored if _part_path(staging, k, mentored).exists() else name
+def _sources(shared) -> dict[str, str]:
+    """The part each final table is made from: with mentor matching, plans
+    and plan summaries come from the ``*.mentored`` parts it writes."""
+    source = {name: name for name in CHUNK_TABLES}
+    if shared.config.mentoring.enabled:
+        source.update(plans="plans.mentored", plan_summary="plan_summary.mentored")
+    return source
 
 
 def _read_table(final: Path, name: str) -> pd.DataFrame:
