@@ -245,9 +245,14 @@ def splice_late_fields(
     groups = {
         name: _grouped_records(late[name], _NESTED[name], people) for name in names
     }
-    for i in range(len(people)):
-        if not any(groups[name][i] for name in names):
-            continue
+    # only the lines of people with late rows change
+    touched = np.unique(
+        np.concatenate(
+            [_positions(people, late[name]["employee_id"]) for name in names]
+            or [np.zeros(0, dtype=np.int64)]
+        )
+    )
+    for i in touched[touched >= 0]:
         line = lines[i]
         if not line.endswith(empty):
             raise ValueError(f"Plan line {i + 1} does not end with {empty!r}.")
