@@ -5,7 +5,14 @@ starts with an underscore is private.
 """
 
 from devplan._batch import RunReport, run_batch
-from devplan._bundle import Bundle, BundleError, read_bundle, write_bundle
+from devplan._bundle import (
+    Bundle,
+    BundleError,
+    StreamedBundle,
+    open_bundle,
+    read_bundle,
+    write_bundle,
+)
 from devplan._config import (
     Config,
     MentoringConfig,
@@ -50,6 +57,7 @@ __all__ = [
     "PlanConfig",
     "FairnessAudit",
     "ScoringConfig",
+    "StreamedBundle",
     "TNAResult",
     "TrackClassifier",
     "TrackConfig",
@@ -74,6 +82,7 @@ __all__ = [
     "write_item_effects",
     "plan_json_schema",
     "nine_box",
+    "open_bundle",
     "organisation_report",
     "read_bundle",
     "run_batch",

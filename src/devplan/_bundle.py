@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +15,13 @@ import pandas as pd
 
 from devplan._config import CONFIG_FILENAME, Config, load_config
 from devplan._schema import TABLES, Table
-from devplan._validate import catalog_links, validate_tables
+from devplan._validate import (
+    AssessmentContext,
+    catalog_links,
+    merge_errors,
+    validate_assessments,
+    validate_tables,
+)
 
 EXCEL_FILENAME = "bundle.xlsx"
 _CSV_SUFFIXES = (".csv", ".csv.gz")
@@ -212,6 +218,19 @@ class Bundle:
 
 
 def _build(frames: dict[str, pd.DataFrame], sources: dict[str, str], config: Config):
+    _check_tables(frames, sources)
+    tables, errors = validate_tables(frames, config)
+    return Bundle(
+        **tables,
+        errors=errors,
+        config=config,
+        input_rows={name: len(df) for name, df in frames.items()},
+        sources=sources,
+    )
+
+
+def _check_tables(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> None:
+    """Refuse a missing required table or column; tidy column names in place."""
     for name, table in TABLES.items():
         if name not in frames:
             if table.required:
@@ -222,14 +241,6 @@ def _build(frames: dict[str, pd.DataFrame], sources: dict[str, str], config: Con
                 )
             continue
         frames[name] = _check_columns(table, frames[name], sources[name])
-    tables, errors = validate_tables(frames, config)
-    return Bundle(
-        **tables,
-        errors=errors,
-        config=config,
-        input_rows={name: len(df) for name, df in frames.items()},
-        sources=sources,
-    )
 
 
 def _check_columns(table: Table, df: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -300,6 +311,12 @@ def read_bundle(path: str | Path, *, config: Config | str | Path | None = None):
     >>> bundle.errors.empty, bundle.employees["employee_id"].iat[0]
     (True, 'E000001')
     """
+    folder, config = _open_folder(path, config)
+    frames, sources, _ = _read_tables(folder)
+    return _build(frames, sources, config)
+
+
+def _open_folder(path: str | Path, config) -> tuple[Path, Config]:
     folder = Path(path)
     if not folder.is_dir():
         raise BundleError(
@@ -308,9 +325,20 @@ def read_bundle(path: str | Path, *, config: Config | str | Path | None = None):
         )
     if not isinstance(config, Config):
         config = load_config(config, bundle=folder)
+    return folder, config
+
+
+def _read_tables(folder: Path, streamed: str | None = None):
+    """Every table of the folder; ``streamed`` is only opened.
+
+    Returns the frames, their sources and, for ``streamed`` (whose frame is
+    then only its header, with no rows), a function of ``batch_rows`` that
+    yields the table's rows in consecutive batches.
+    """
     located = _locate(folder)
     frames: dict[str, pd.DataFrame] = {}
     sources: dict[str, str] = {}
+    batches = None
     sheets = None
     for name, where in located.items():
         if where == EXCEL_FILENAME:
@@ -318,10 +346,16 @@ def read_bundle(path: str | Path, *, config: Config | str | Path | None = None):
                 sheets = _read_excel(folder / EXCEL_FILENAME)
             frames[name] = sheets[name]
             sources[name] = f"{folder / EXCEL_FILENAME} [sheet {name}]"
+            if name == streamed:
+                batches = _sheet_batches(sheets[name])
+                frames[name] = sheets[name].iloc[:0]
+        elif name == streamed:
+            frames[name], batches = _open_file(TABLES[name], folder / where)
+            sources[name] = str(folder / where)
         else:
             frames[name] = _read_file(TABLES[name], folder / where)
             sources[name] = str(folder / where)
-    return _build(frames, sources, config)
+    return frames, sources, batches
 
 
 def _locate(folder: Path) -> dict[str, str]:
@@ -394,7 +428,23 @@ def _read_file(table: Table, path: Path) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+_CSV_OPTIONS = {"keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
+
+
 def _read_csv(table: Table, path: Path) -> pd.DataFrame:
+    header, as_text, categorical = _csv_header(table, path)
+    try:
+        # Fast path: numeric columns parsed directly.
+        df = pd.read_csv(path, dtype=as_text, **_CSV_OPTIONS)
+    except ValueError:
+        # A cell that is not a number: read all as text and let validation
+        # report the exact rows.
+        df = pd.read_csv(path, dtype=dict.fromkeys(header, "str"), **_CSV_OPTIONS)
+    return _csv_categories(df, categorical)
+
+
+def _csv_header(table: Table, path: Path):
+    """The header as written, the text dtypes to read with, the categoricals."""
     import csv
     import gzip
 
@@ -416,18 +466,14 @@ def _read_csv(table: Table, path: Path) -> pd.DataFrame:
         for name, dtype in _csv_dtypes(table).items()
         if name in raw_name
     }
-    options = {"keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"}
     categorical = [c for c, t in text_dtypes.items() if t == "category"]
     # Identifiers are read as text first: a categorical read would parse
     # '007' as the number 7.
     as_text = dict.fromkeys(text_dtypes, "str")
-    try:
-        # Fast path: numeric columns parsed directly.
-        df = pd.read_csv(path, dtype=as_text, **options)
-    except ValueError:
-        # A cell that is not a number: read all as text and let validation
-        # report the exact rows.
-        df = pd.read_csv(path, dtype=dict.fromkeys(header, "str"), **options)
+    return header, as_text, categorical
+
+
+def _csv_categories(df: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
     return df.astype({c: "category" for c in categorical if c in df.columns})
 
 
@@ -446,6 +492,361 @@ def _read_excel(path: Path) -> dict[str, pd.DataFrame]:
             f"{path}: cannot read the workbook: {exc}", file=str(path)
         ) from exc
     return {k: v.reset_index(drop=True) for k, v in sheets.items() if k in TABLES}
+
+
+# --------------------------------------------------------------------------
+# streaming: assessments in batches of rows
+
+#: A function of ``batch_rows`` yielding a table's rows in consecutive batches.
+RawBatches = Callable[[int], Iterator[pd.DataFrame]]
+
+
+class StreamedBundle:
+    """A bundle whose assessments are read and validated in batches of rows.
+
+    Made by :func:`open_bundle`. Every table but ``assessments`` is read and
+    validated whole, as :func:`read_bundle` does, into :attr:`bundle`;
+    assessments are read from their file only while
+    :meth:`assessment_batches` is iterated, a batch at a time, so that memory
+    is bounded by the batch size and not by the file.
+
+    Attributes
+    ----------
+    bundle : Bundle
+        The validated tables; its ``assessments`` table is empty and its
+        ``errors`` hold the other tables' errors only (see
+        :meth:`merge_errors`).
+    context : AssessmentContext
+        What validating assessments needs from the other tables.
+    batch_rows : int
+        At most this many assessment rows per batch.
+    assessment_rows : int or None
+        Assessment rows read by the last complete pass of
+        :meth:`assessment_batches`; ``None`` before one. It is also set as
+        ``bundle.input_rows["assessments"]``.
+
+    Examples
+    --------
+    >>> import tempfile, devplan
+    >>> folder = devplan.write_bundle(devplan.datasets.load_sample(),
+    ...                               tempfile.mkdtemp(), format="parquet")
+    >>> streamed = devplan.open_bundle(folder, batch_rows=10_000)
+    >>> streamed
+    StreamedBundle(competencies=26, ..., assessments in batches of 10,000 rows)
+    >>> rows = sum(len(clean) for clean, errors in streamed.assessment_batches())
+    >>> rows == len(devplan.read_bundle(folder).assessments)
+    True
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        context: AssessmentContext,
+        batch_rows: int,
+        batches: RawBatches,
+    ) -> None:
+        self.bundle = bundle
+        self.context = context
+        self.batch_rows = batch_rows
+        self.assessment_rows: int | None = None
+        self._batches = batches
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Where each table comes from (a file name or a sheet)."""
+        return self.bundle.sources
+
+    def assessment_batches(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """Read and validate the assessments, one batch of rows at a time.
+
+        Each call reads the file again from its start. The batches are
+        consecutive: together they hold every row once, in file order.
+
+        Yields
+        ------
+        clean : DataFrame
+            The batch's rows that were kept, typed as
+            ``read_bundle(...).assessments`` and indexed by their 0-based row
+            in the file. Identifier columns are categoricals whose categories
+            are the batch's own values (they differ between batches).
+        errors : DataFrame
+            The batch's rejected rows, columns
+            ``table, row, employee_id, column, value, problem``.
+
+        Raises
+        ------
+        BundleError
+            When a part of the file past its header cannot be read.
+
+        Examples
+        --------
+        >>> import tempfile, devplan
+        >>> folder = devplan.write_bundle(devplan.datasets.load_sample(),
+        ...                               tempfile.mkdtemp())
+        >>> streamed = devplan.open_bundle(folder, batch_rows=30_000)
+        >>> [len(clean) for clean, errors in streamed.assessment_batches()]
+        [30000, 29735]
+        >>> streamed.assessment_rows
+        59735
+        """
+        for raw in self._raw_batches():
+            yield validate_assessments(raw, self.context)
+
+    def _raw_batches(self) -> Iterator[pd.DataFrame]:
+        table = TABLES["assessments"]
+        source = self.sources["assessments"]
+        start = 0
+        for batch in self._batches(self.batch_rows):
+            raw = _check_columns(table, batch, source)
+            raw.index = pd.RangeIndex(start, start + len(raw))
+            start += len(raw)
+            yield raw
+        self.assessment_rows = start
+        self.bundle.input_rows["assessments"] = start
+
+    def merge_errors(self, assessment_errors: Iterable[pd.DataFrame]) -> pd.DataFrame:
+        """The bundle's errors together with those of the assessment batches.
+
+        Parameters
+        ----------
+        assessment_errors : iterable of DataFrame
+            The ``errors`` of the batches of :meth:`assessment_batches`.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``table, row, employee_id, column, value, problem``, in
+            the order :func:`read_bundle` gives ``errors``: equal to its
+            ``errors`` when every batch is given.
+
+        Examples
+        --------
+        >>> import tempfile, devplan
+        >>> folder = devplan.write_bundle(devplan.datasets.load_sample(),
+        ...                               tempfile.mkdtemp())
+        >>> with open(folder / "assessments.csv", "a") as f:
+        ...     _ = f.write("E000001,self,,,self_awareness,9,\\n")
+        >>> streamed = devplan.open_bundle(folder, batch_rows=10_000)
+        >>> errors = streamed.merge_errors(
+        ...     bad for clean, bad in streamed.assessment_batches())
+        >>> errors[["table", "row", "column"]].to_dict("records")
+        [{'table': 'assessments', 'row': 59736, 'column': 'score'}]
+        >>> errors.equals(devplan.read_bundle(folder).errors)
+        True
+        """
+        return merge_errors(self.bundle.errors, assessment_errors)
+
+    def __repr__(self) -> str:
+        tables = self.bundle.tables
+        del tables["assessments"]
+        counts = ", ".join(f"{k}={len(v):,}" for k, v in tables.items())
+        return (
+            f"StreamedBundle({counts}, "
+            f"assessments in batches of {self.batch_rows:,} rows)"
+        )
+
+
+def open_bundle(
+    path: str | Path,
+    *,
+    config: Config | str | Path | None = None,
+    batch_rows: int = 1_000_000,
+) -> StreamedBundle:
+    """Open a bundle too large to read whole: assessments come in batches.
+
+    Every table but ``assessments`` is read and validated at once, exactly as
+    :func:`read_bundle` does; of the assessments only the header (or the
+    Parquet schema) is read now. Iterating
+    :meth:`StreamedBundle.assessment_batches` then reads and validates the
+    assessments a batch of rows at a time (``NAME.csv`` and ``NAME.csv.gz``
+    incrementally, Parquet by record batches, a ``bundle.xlsx`` sheet from
+    the workbook read whole), with the same rows kept and the same errors as
+    :func:`read_bundle`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The bundle folder.
+    config : Config, str, Path or None, default=None
+        Settings, or a TOML file with them. ``None`` uses the folder's
+        ``devplan.toml`` when there is one, else the defaults.
+    batch_rows : int, default=1_000_000
+        At most this many assessment rows per batch. Memory grows with it;
+        about 1 million rows hold well under 1 GB at once.
+
+    Returns
+    -------
+    StreamedBundle
+
+    Raises
+    ------
+    BundleError
+        Before any work, in the cases :func:`read_bundle` raises it, the
+        assessments file's header or schema included. A part of the
+        assessments file past its header that cannot be read raises it while
+        the batches are read.
+    ValueError
+        When ``batch_rows`` is not a whole number ≥ 1.
+
+    Examples
+    --------
+    >>> import tempfile, devplan
+    >>> folder = devplan.write_bundle(devplan.datasets.load_sample(),
+    ...                               tempfile.mkdtemp(), format="parquet")
+    >>> streamed = devplan.open_bundle(folder, batch_rows=50_000)
+    >>> len(streamed.bundle.employees), len(streamed.bundle.assessments)
+    (200, 0)
+    >>> kept = errors = 0
+    >>> for clean, bad in streamed.assessment_batches():
+    ...     kept, errors = kept + len(clean), errors + len(bad)
+    >>> kept, errors, streamed.assessment_rows
+    (59735, 0, 59735)
+    """
+    if (
+        isinstance(batch_rows, bool)
+        or not isinstance(batch_rows, int | np.integer)
+        or batch_rows < 1
+    ):
+        raise ValueError(f"Got batch_rows={batch_rows!r}; expected a whole number ≥ 1.")
+    folder, config = _open_folder(path, config)
+    frames, sources, batches = _read_tables(folder, streamed="assessments")
+    _check_tables(frames, sources)  # the assessments header included
+    del frames["assessments"]
+    tables, errors, context = validate_tables(frames, config, return_context=True)
+    bundle = Bundle(
+        **tables,
+        errors=errors,
+        config=config,
+        input_rows={name: len(df) for name, df in frames.items()},
+        sources=sources,
+    )
+    return StreamedBundle(bundle, context, int(batch_rows), batches)
+
+
+def _open_file(table: Table, path: Path) -> tuple[pd.DataFrame, RawBatches]:
+    """A table file's header (a frame without rows) and its batches."""
+    try:
+        if path.name.endswith(_PARQUET_SUFFIXES):
+            header = _parquet_header(path)
+            read = _parquet_batches
+        else:
+            _, as_text, categorical = _csv_header(table, path)
+            header = pd.read_csv(path, nrows=0, dtype=as_text, **_CSV_OPTIONS)
+            header = _csv_categories(header, categorical)
+            read = _csv_batches
+    except BundleError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure means unreadable
+        raise BundleError(
+            f"{path}: cannot read the file: {exc}", file=str(path)
+        ) from exc
+
+    def batches(batch_rows: int) -> Iterator[pd.DataFrame]:
+        found = read(table, path, batch_rows)
+        while True:
+            try:
+                batch = next(found)
+            except StopIteration:
+                return
+            except BundleError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure means unreadable
+                raise BundleError(
+                    f"{path}: cannot read the file: {exc}", file=str(path)
+                ) from exc
+            yield batch.reset_index(drop=True)
+
+    return header, batches
+
+
+def _sheet_batches(sheet: pd.DataFrame) -> RawBatches:
+    def batches(batch_rows: int) -> Iterator[pd.DataFrame]:
+        for start in range(0, len(sheet), batch_rows):
+            yield sheet.iloc[start : start + batch_rows]
+
+    return batches
+
+
+def _csv_batches(table: Table, path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """Consecutive batches of a CSV file, each read as :func:`_read_csv` would.
+
+    Columns that are not forced to text are typed per batch (a batch whose
+    scores are all numbers has them as floats, another as text), which
+    validation turns into the same values and problems. :func:`_read_csv`
+    falls back to reading all as text after a ``ValueError``; with only text
+    dtypes forced, a file raises one only when it cannot be read at all.
+    """
+    _, as_text, categorical = _csv_header(table, path)
+    with pd.read_csv(
+        path, dtype=as_text, chunksize=batch_rows, **_CSV_OPTIONS
+    ) as reader:
+        for chunk in reader:
+            yield _csv_categories(chunk, categorical)
+
+
+def _parquet_header(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as file:
+        schema = file.schema_arrow
+    return schema.empty_table().to_pandas().reset_index(drop=True)
+
+
+def _parquet_batches(
+    table: Table, path: Path, batch_rows: int
+) -> Iterator[pd.DataFrame]:
+    """Consecutive batches of exactly ``batch_rows`` rows (the last: the rest).
+
+    The file's record batches end at its row groups; they are joined and cut
+    so that every batch but the last is full.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as file:
+        held: list = []
+        n_held = 0
+        for part in file.iter_batches(batch_size=batch_rows, use_pandas_metadata=True):
+            held.append(part)
+            n_held += part.num_rows
+            while n_held >= batch_rows:
+                joined = pa.Table.from_batches(held)
+                yield _arrow_frame(joined.slice(0, batch_rows))
+                rest = joined.slice(batch_rows)
+                held, n_held = rest.to_batches(), rest.num_rows
+        if n_held:
+            yield _arrow_frame(pa.Table.from_batches(held))
+
+
+def _arrow_frame(table) -> pd.DataFrame:
+    """``table.to_pandas()`` after dropping unused dictionary values.
+
+    Parquet files written from pandas categoricals repeat every category in
+    every row group; converting them all for each batch would cost time in
+    proportion to the categories (millions of ids), not the batch.
+    """
+    import pyarrow as pa
+
+    for i, column in enumerate(table.columns):
+        if pa.types.is_dictionary(column.type):
+            chunks = [_used_dictionary(chunk) for chunk in column.chunks]
+            column = pa.chunked_array(chunks, type=column.type)
+            table = table.set_column(i, table.field(i), column)
+    return table.to_pandas()
+
+
+def _used_dictionary(array):
+    """The dictionary array with only the values its indices use, in order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(array.dictionary) <= max(256, len(array) // 16):
+        return array
+    indices = array.indices
+    used = np.sort(pc.drop_null(pc.unique(indices)).to_numpy())
+    used = pa.array(used, type=indices.type)
+    new = pc.index_in(indices, value_set=used).cast(indices.type)
+    return pa.DictionaryArray.from_arrays(new, array.dictionary.take(used))
 
 
 # --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ manager is then simply not in the clean table).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,14 +99,60 @@ class _Collector:
         return np.unique(np.concatenate(found))
 
     def frame(self) -> pd.DataFrame:
-        if not self.parts:
-            return _empty_errors()
-        out = pd.concat(self.parts, ignore_index=True)
-        order = {name: i for i, name in enumerate(TABLES)}
-        out["_t"] = out["table"].map(order)
-        out = out.sort_values(["_t", "row"], kind="stable").drop(columns="_t")
-        out = out.reset_index(drop=True)
-        return _errors_dtypes(out)
+        return _ordered(self.parts)
+
+
+def _ordered(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One errors table from ``parts``: table order of TABLES, then row; rows
+    with several problems keep the order of ``parts`` (a stable sort)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _empty_errors()
+    out = pd.concat(parts, ignore_index=True)
+    order = {name: i for i, name in enumerate(TABLES)}
+    out["_t"] = out["table"].map(order)
+    out = out.sort_values(["_t", "row"], kind="stable").drop(columns="_t")
+    out = out.reset_index(drop=True)
+    return _errors_dtypes(out)
+
+
+def merge_errors(
+    errors: pd.DataFrame, assessment_errors: Iterable[pd.DataFrame]
+) -> pd.DataFrame:
+    """One errors table from the other tables' errors and assessment batches'.
+
+    Parameters
+    ----------
+    errors : DataFrame
+        The errors of a bundle whose assessments were not validated with it
+        (``validate_tables`` without an ``assessments`` table).
+    assessment_errors : iterable of DataFrame
+        The errors of each assessment batch (from :func:`validate_assessments`),
+        in any order.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``table, row, employee_id, column, value, problem``, ordered
+        exactly as ``validate_tables`` orders the errors of the whole bundle:
+        by table (in validation order), then row; several problems of one row
+        keep the order in which they were found.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan._validate import merge_errors
+    >>> def err(table, row):
+    ...     return pd.DataFrame({"table": [table], "row": [row],
+    ...         "employee_id": ["e"], "column": ["c"], "value": ["v"],
+    ...         "problem": ["p"]})
+    >>> other = pd.concat([err("employees", 4), err("enrolments", 1)])
+    >>> merged = merge_errors(other, [err("assessments", 9), err("assessments", 2)])
+    >>> merged[["table", "row"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'table': 'employees', 'row': 4}, {'table': 'assessments', 'row': 2},
+     {'table': 'assessments', 'row': 9}, {'table': 'enrolments', 'row': 1}]
+    """
+    return _ordered([errors, *assessment_errors])
 
 
 def _empty_errors() -> pd.DataFrame:
@@ -480,13 +527,13 @@ def _reference(
     """Report non-missing ``df[column]`` values that are not in ``valid``."""
     s = df[column]
     present = s.notna().to_numpy()
-    ok = s.isin(valid).to_numpy()
+    ok = _isin(s, valid)
     bad = present & ~ok
     if not bad.any():
         return
     text = _as_text(s[bad])
     if set_aside is not None and len(set_aside):
-        aside = s.isin(set_aside).to_numpy() & bad
+        aside = _isin(s, set_aside) & bad
         errors.add(
             name,
             df,
@@ -508,6 +555,16 @@ def _reference(
         + text.map(repr, na_action="ignore")
         + f"; not in {target}",
     )
+
+
+def _isin(s: pd.Series, valid: pd.Index) -> np.ndarray:
+    """``s.isin(valid)`` as an array; for a categorical ``s`` only its
+    categories are looked up, in ``valid``'s own (cached) hash table, so that
+    checking batch after batch against one large ``valid`` hashes it once."""
+    if isinstance(s.dtype, pd.CategoricalDtype) and valid.is_unique:
+        found = np.append(valid.get_indexer(s.cat.categories) >= 0, False)
+        return found[s.cat.codes.to_numpy()]  # code -1 (missing) finds False
+    return s.isin(valid).to_numpy()
 
 
 def _cycle_members(ids: pd.Index, parents: pd.Series) -> np.ndarray:
@@ -742,9 +799,170 @@ def _check_employees(df: pd.DataFrame, roles: pd.DataFrame, errors, aside_roles)
         errors.add(name, df, in_cycle, "manager_id", text)
 
 
+@dataclass(frozen=True)
+class AssessmentContext:
+    """What validating assessments needs from the other, validated tables.
+
+    Every rule on an assessment row looks at that row only, apart from its
+    references into these (small) tables, so assessments can be validated in
+    batches of rows with exactly the outcome of validating them whole. Get
+    one from ``validate_tables(..., return_context=True)``.
+
+    Attributes
+    ----------
+    employee_ids : Index
+        Ids of the clean employees.
+    employees_aside : Index
+        Employee ids whose every row was set aside.
+    competency_ids, competencies_aside : Index
+        The same for competencies.
+    items : DataFrame
+        The clean items' ``item_id`` and ``competency_id``.
+    items_aside : Index
+        Item ids whose every row was set aside.
+    has_items : bool
+        Whether the bundle has an items table (item ratings need one).
+    config : Config
+        The rating scale comes from here.
+    """
+
+    employee_ids: pd.Index
+    employees_aside: pd.Index
+    competency_ids: pd.Index
+    competencies_aside: pd.Index
+    items: pd.DataFrame
+    items_aside: pd.Index
+    has_items: bool
+    config: Config
+
+
+def validate_assessments(
+    raw: pd.DataFrame, context: AssessmentContext
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate a batch of assessment rows against the other, validated tables.
+
+    The rows kept and the problems found are exactly those that
+    ``validate_tables`` finds for the same rows of a whole table.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Assessment rows as read, with the required columns; the index is the
+        0-based row of the source (its data row minus one), also for a batch
+        taken from the middle of a file.
+    context : AssessmentContext
+        From ``validate_tables(..., return_context=True)``.
+
+    Returns
+    -------
+    clean : DataFrame
+        The rows kept, typed as a validated bundle's ``assessments`` (the
+        identifier columns' categories are those of this batch, sorted).
+    errors : DataFrame
+        Columns ``table, row, employee_id, column, value, problem``; combine
+        the batches' with :func:`merge_errors`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan import Config
+    >>> from devplan._validate import validate_assessments, validate_tables
+    >>> raw = {
+    ...     "competencies": pd.DataFrame({"competency_id": ["c"], "name": ["C"]}),
+    ...     "employees": pd.DataFrame({"employee_id": ["007"], "role_id": ["r"]}),
+    ...     "roles": pd.DataFrame({"role_id": ["r"], "competency_id": ["c"],
+    ...         "required_level": ["3"]}),
+    ...     "catalog": pd.DataFrame({"item_id": ["k"], "title": ["Course"],
+    ...         "kind": ["course"], "competencies": ["c"], "hours": ["8"]}),
+    ... }
+    >>> _, _, context = validate_tables(raw, Config(), return_context=True)
+    >>> batch = pd.DataFrame(
+    ...     {"employee_id": ["007", "008"], "rater_type": ["self", "self"],
+    ...      "competency_id": ["c", "c"], "score": ["4", "9"]},
+    ...     index=[1000, 1001],
+    ... )
+    >>> clean, errors = validate_assessments(batch, context)
+    >>> clean["score"].to_dict()
+    {1000: 4.0}
+    >>> errors[["row", "column", "problem"]].to_dict("records")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'row': 1002, 'column': 'score',
+      'problem': 'got 9; expected a number from 1 to 5'},
+     {'row': 1002, 'column': 'employee_id',
+      'problem': "unknown employee_id '008'; not in employees"}]
+    """
+    errors = _Collector()
+    typed = coerce_table(TABLES["assessments"], raw, context.config, errors)
+    _check_assessments(typed, context, errors)
+    clean = _drop(typed, errors.rows("assessments"))
+    return _tidy_categories("assessments", clean), errors.frame()
+
+
+def _check_assessments(
+    assessments: pd.DataFrame, context: AssessmentContext, errors: _Collector
+) -> None:
+    """References of typed assessment rows into the other tables."""
+    _reference(
+        "assessments",
+        assessments,
+        "employee_id",
+        context.employee_ids,
+        "employees",
+        errors,
+        context.employees_aside,
+    )
+    if context.has_items:
+        items = context.items
+        _reference(
+            "assessments",
+            assessments,
+            "item_id",
+            pd.Index(items["item_id"]),
+            "items",
+            errors,
+            context.items_aside,
+        )
+        both = (
+            assessments["item_id"].notna() & assessments["competency_id"].notna()
+        ).to_numpy()
+        if both.any():
+            sub = assessments[both]
+            measures = pd.Series(
+                items["competency_id"].to_numpy(), index=items["item_id"].to_numpy()
+            )
+            item = _as_text(sub["item_id"])
+            mapped = item.map(measures)
+            given = _as_text(sub["competency_id"])
+            clash = mapped.notna() & (mapped != given)
+            errors.add(
+                "assessments",
+                sub,
+                clash.to_numpy(),
+                "competency_id",
+                "item " + item + " measures " + mapped + ", not " + given,
+            )
+    else:
+        errors.add(
+            "assessments",
+            assessments,
+            assessments["item_id"].notna().to_numpy(),
+            "item_id",
+            "item ratings need an items table; the bundle has none",
+        )
+    _reference(
+        "assessments",
+        assessments,
+        "competency_id",
+        context.competency_ids,
+        "competencies",
+        errors,
+        context.competencies_aside,
+    )
+
+
 def validate_tables(
-    raw: dict[str, pd.DataFrame], config: Config
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    raw: dict[str, pd.DataFrame], config: Config, *, return_context: bool = False
+):
     """Validate structurally sound tables row by row.
 
     Parameters
@@ -754,6 +972,10 @@ def validate_tables(
         positional index (the row number in its source, minus one).
     config : Config
         The rating scale and employee defaults come from here.
+    return_context : bool, default=False
+        Also return the :class:`AssessmentContext`, so that assessments left
+        out of ``raw`` can be validated afterwards, batch by batch, with
+        :func:`validate_assessments`.
 
     Returns
     -------
@@ -762,6 +984,25 @@ def validate_tables(
         rejected rows removed and the original row positions kept as index.
     errors : DataFrame
         Columns ``table, row, employee_id, column, value, problem``.
+    context : AssessmentContext
+        Only with ``return_context=True``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan import Config
+    >>> from devplan._validate import validate_tables
+    >>> raw = {
+    ...     "competencies": pd.DataFrame({"competency_id": ["c"], "name": ["C"]}),
+    ...     "employees": pd.DataFrame({"employee_id": ["007"], "role_id": ["r"]}),
+    ...     "roles": pd.DataFrame({"role_id": ["r"], "competency_id": ["c"],
+    ...         "required_level": ["3"]}),
+    ...     "catalog": pd.DataFrame({"item_id": ["k"], "title": ["Course"],
+    ...         "kind": ["course"], "competencies": ["c"], "hours": ["8"]}),
+    ... }
+    >>> tables, errors, context = validate_tables(raw, Config(), return_context=True)
+    >>> len(tables["assessments"]), errors.empty, list(context.employee_ids)
+    (0, True, ['007'])
     """
     errors = _Collector()
     clean: dict[str, pd.DataFrame] = {}
@@ -851,62 +1092,18 @@ def validate_tables(
     catalog = _prerequisite_cascade(catalog, errors, set(aside["catalog"]))
     clean["catalog"] = catalog
 
+    context = AssessmentContext(
+        employee_ids=pd.Index(employees["employee_id"]),
+        employees_aside=aside["employees"],
+        competency_ids=comp_ids,
+        competencies_aside=aside["competencies"],
+        items=items[["item_id", "competency_id"]],
+        items_aside=aside["items"],
+        has_items=bool(len(items)) or "items" in raw,
+        config=config,
+    )
     assessments = typed("assessments")
-    _reference(
-        "assessments",
-        assessments,
-        "employee_id",
-        pd.Index(employees["employee_id"]),
-        "employees",
-        errors,
-        aside["employees"],
-    )
-    if len(items) or "items" in raw:
-        _reference(
-            "assessments",
-            assessments,
-            "item_id",
-            pd.Index(items["item_id"]),
-            "items",
-            errors,
-            aside["items"],
-        )
-        both = (
-            assessments["item_id"].notna() & assessments["competency_id"].notna()
-        ).to_numpy()
-        if both.any():
-            sub = assessments[both]
-            measures = pd.Series(
-                items["competency_id"].to_numpy(), index=items["item_id"].to_numpy()
-            )
-            item = _as_text(sub["item_id"])
-            mapped = item.map(measures)
-            given = _as_text(sub["competency_id"])
-            clash = mapped.notna() & (mapped != given)
-            errors.add(
-                "assessments",
-                sub,
-                clash.to_numpy(),
-                "competency_id",
-                "item " + item + " measures " + mapped + ", not " + given,
-            )
-    else:
-        errors.add(
-            "assessments",
-            assessments,
-            assessments["item_id"].notna().to_numpy(),
-            "item_id",
-            "item ratings need an items table; the bundle has none",
-        )
-    _reference(
-        "assessments",
-        assessments,
-        "competency_id",
-        comp_ids,
-        "competencies",
-        errors,
-        aside["competencies"],
-    )
+    _check_assessments(assessments, context, errors)
     finish("assessments", assessments)
 
     enrolments = typed("enrolments")
@@ -944,6 +1141,8 @@ def validate_tables(
 
     for name, df in clean.items():
         clean[name] = _tidy_categories(name, df)
+    if return_context:
+        return clean, errors.frame(), context
     return clean, errors.frame()
 
 
