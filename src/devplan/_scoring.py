@@ -18,6 +18,8 @@ Data flow of :class:`CompetencyScorer` (all vectorised over whole chunks):
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -44,6 +46,20 @@ AGREEMENT = (
     "in_agreement_poor",
 )
 _NS_PER_DAY = 86_400 * 10**9
+#: Employees per block when :meth:`CompetencyScorer.fit` cuts the ratings into
+#: blocks for :meth:`CompetencyScorer.fit_blocks`; a run that cuts its blocks
+#: the same way gets the same fit, bit for bit.
+FIT_BLOCK_EMPLOYEES = 20_000
+_ASSESSMENT_COLUMNS = (
+    "employee_id",
+    "rater_type",
+    "rater_id",
+    "item_id",
+    "competency_id",
+    "score",
+    "assessed_on",
+)
+_ID_COLUMNS = ("employee_id", "rater_type", "rater_id", "item_id", "competency_id")
 _LENIENCY_ROUNDS = 8
 #: Fewest replicated cells for a variance estimate of its own.
 _MIN_CELLS = 10
@@ -458,17 +474,150 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : CompetencyScorer
+
+        Notes
+        -----
+        The ratings are cut into blocks of 20,000 employees, in the order of
+        the employees table (then any other rated employee, sorted; without
+        an employees table, the rated employees sorted), and fitted with
+        :meth:`fit_blocks`. A run that feeds :meth:`fit_blocks` with blocks
+        cut the same way gets the same fit, bit for bit.
         """
         self._check_params()
         tables = _tables(X, items=items, employees=employees, roles=roles)
-        a = tables["assessments"]
-        self._fit_items(tables["items"], a, tables["competencies"])
-        rows = self._rows(a, fitting=True)
-        groups = self._groups(rows)
-        self._fit_leniency(rows, groups)
-        self._correct(groups)
-        levels = self._levels(groups, len(rows["employees"]), fitting=True)
-        observed, observed_se = levels["observed"], levels["observed_se"]
+        blocks = _employee_blocks(
+            tables["assessments"], tables["employees"], FIT_BLOCK_EMPLOYEES
+        )
+        return self.fit_blocks(
+            blocks,
+            items=tables["items"],
+            employees=tables["employees"],
+            roles=tables["roles"],
+            competencies=tables["competencies"],
+        )
+
+    def fit_blocks(
+        self,
+        blocks,
+        *,
+        items=None,
+        employees=None,
+        roles=None,
+        competencies=None,
+        workdir=None,
+    ):
+        """Fit on ratings given block by block, for organisations too large
+        to hold every rating in memory.
+
+        Every part of the fit is either a person's own (their cycle, their
+        raters, their scores) or a sum over people (per rater, per
+        competency and rater type, per item pair), so the ratings can come
+        in blocks of employees: memory holds one block plus arrays per rater
+        and per employee × competency. The fitted attributes mean exactly
+        what :meth:`fit` gives them.
+
+        Parameters
+        ----------
+        blocks : callable
+            ``blocks()`` returns a fresh iterator of ``(employee_ids,
+            assessments)`` pairs: ``employee_ids`` an index of the block's
+            employees (some may have no ratings), ``assessments`` every
+            validated rating row of those employees and no others. Blocks are
+            disjoint and come in the same order on every call. It is called
+            twice (two passes over the ratings). Id columns may be
+            categoricals whose categories differ between blocks.
+        items, employees, roles : DataFrame or None, default=None
+            The bundle's tables: ``items`` maps item ratings to competencies;
+            ``employees`` and ``roles`` give role levels for
+            ``norm_by="role_level"``.
+        competencies : DataFrame, list-like or None, default=None
+            The framework's competencies (a table with ``competency_id`` or
+            the ids); ``None`` takes those of ``roles``.
+        workdir : str, Path or None, default=None
+            Folder for what later steps need of each block (rater-level sums,
+            item responses), written as ``.npy`` files in a fresh subfolder
+            that is removed at the end. ``None`` keeps them in memory.
+
+        Returns
+        -------
+        self : CompetencyScorer
+
+        Raises
+        ------
+        TypeError
+            If ``blocks`` is not callable or gives something other than
+            pairs of ids and a DataFrame.
+        ValueError
+            If a block rates employees outside its ``employee_ids``, an
+            employee is in two blocks, or the second call gives other blocks.
+
+        See Also
+        --------
+        fit : the same fit on a bundle held in memory (it cuts the bundle
+            into blocks of 20,000 employees and calls this method).
+
+        Notes
+        -----
+        Pass 1 reads each block for the rated employees, rater ids (numbered
+        in sorted order over all blocks), direct competency ids and each
+        rater's count, sum and sum of squares (non-discriminating raters).
+        Pass 2 forms the rater-level groups of each block and keeps them
+        (``workdir``). The leniency rounds, the variance components, the
+        observed scores and Cronbach's alpha then run block by block over
+        the kept groups. Alpha uses pairwise sums of the item responses
+        accumulated over blocks, equal to the pairwise covariance matrix of
+        :func:`devplan.stats.cronbach_alpha` up to rounding.
+
+        Sums over people are added row after row, a block's rows after the
+        running total of the blocks before it, as one sum over all rows
+        would add them. So the same blocks always give the same fit, bit for
+        bit, and when the ratings come grouped by employee (in the order of
+        the blocks) the fit does not depend on where the blocks are cut
+        (alpha, whose item-pair sums are added block by block, to rounding
+        error). Within a block, people are taken in sorted order of their
+        ids. Otherwise fits agree to rounding error.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from devplan import CompetencyScorer
+        >>> from devplan.datasets import load_sample
+        >>> bundle = load_sample()
+        >>> a = bundle.assessments
+        >>> people = pd.Index(bundle.employees["employee_id"])
+        >>> def blocks():
+        ...     for start in range(0, len(people), 64):
+        ...         ids = people[start : start + 64]
+        ...         yield ids, a[a["employee_id"].isin(ids)]
+        >>> scorer = CompetencyScorer().fit_blocks(
+        ...     blocks,
+        ...     items=bundle.items,
+        ...     employees=bundle.employees,
+        ...     roles=bundle.roles,
+        ...     competencies=bundle.competencies,
+        ... )
+        >>> whole = CompetencyScorer().fit(bundle)
+        >>> float(abs(scorer.true_variance_ - whole.true_variance_).max()) < 1e-12
+        True
+        """
+        self._check_params()
+        if not callable(blocks):
+            raise TypeError(
+                f"Got blocks of type {type(blocks).__name__}; expected a callable "
+                "that returns an iterator of (employee_ids, assessments) pairs."
+            )
+        self._fit_item_map(items)
+        scan = self._scan(blocks)
+        self._set_competencies(_competency_ids(competencies, roles), scan["direct"])
+        flat = self._flag_raters(scan)
+        sizes = [len(u) for u in scan["universes"]]
+        with _Spill(workdir) as spill:
+            sums = self._collect(blocks, scan, flat, spill)
+            offset = self._fit_leniency(scan, flat, sums, spill)
+            self._fit_variances(spill, sizes, offset)
+            observed, observed_se = self._observed(spill, sizes, offset)
+            self.reliability_ = self._reliability(spill, len(sizes), offset)
+        universe = _concat(scan["universes"])
         self.n_employees_ = int((~np.isnan(observed)).any(axis=1).sum())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # unrated competencies
@@ -478,18 +627,18 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         self.true_variance_ = np.maximum(total - error, 0.01 * total)
         self._fit_prior(observed, observed_se)
         matrix, _ = self._estimate(observed, observed_se)
-        level_of = _role_levels(rows["employees"], tables["employees"], tables["roles"])
-        self.norms_ = {"all": NormPercentiles().fit(matrix)}
+        level_of = _role_levels(universe, employees, roles)
+        # no one rated: the norm is fitted on one empty row (no data)
+        everyone = matrix if len(matrix) else np.full((1, matrix.shape[1]), np.nan)
+        self.norms_ = {"all": NormPercentiles().fit(everyone)}
         if self.norm_by == "role_level":
             for level in pd.unique(level_of.dropna()):
                 member = (level_of == level).to_numpy()
                 if member.sum() >= self.min_norm_size:
                     self.norms_[str(level)] = NormPercentiles().fit(matrix[member])
-        self.reliability_ = self._reliability(rows, groups)
         return self
 
-    def _fit_items(self, items, a: pd.DataFrame, known=None) -> None:
-        comps = set() if known is None else {str(c) for c in pd.unique(known)}
+    def _fit_item_map(self, items) -> None:
         if items is not None and len(items):
             self.item_competency_ = pd.Series(
                 items["competency_id"].astype(str).to_numpy(),
@@ -502,33 +651,349 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
                 index=self.item_competency_.index,
                 name="reverse_keyed",
             )
-            comps |= set(self.item_competency_)
         else:
             self.item_competency_ = pd.Series([], dtype="str", name="competency_id")
             self.item_reverse_ = pd.Series([], dtype=bool, name="reverse_keyed")
-        direct = a["competency_id"].dropna()
-        comps |= {str(c) for c in pd.unique(direct.astype(str))}
+
+    def _set_competencies(self, known, direct: set) -> None:
+        """Item competencies in item order, then every other one sorted."""
+        comps = set() if known is None else {str(c) for c in pd.unique(known)}
+        comps |= set(self.item_competency_)
+        comps |= direct
         order = (
             list(pd.unique(self.item_competency_)) if len(self.item_competency_) else []
         )
         order += sorted(comps - set(order))
         self.competencies_ = pd.Index(order, name="competency_id", dtype="str")
 
+    def _scan(self, blocks) -> dict:
+        """Pass 1: who is rated, by whom and on what; sums per rater.
+
+        Returns every block's employee ids and rated employees (its
+        universe), the direct competency ids, the rater ids sorted, and each
+        rater's number, sum and sum of squares of ratings of others.
+        """
+        codes = _IdCodes()
+        count = np.zeros(0, dtype=np.int64)
+        total = np.zeros(0)
+        squares = np.zeros(0)
+        direct: set[str] = set()
+        ids_of, universes = [], []
+        item_comps = list(pd.unique(self.item_competency_))
+        for b, ids, a in _pairs(blocks):
+            universe = _block_universe(ids, a, b)
+            ids_of.append(ids)
+            universes.append(universe)
+            # every row with an employee is theirs (checked above)
+            rated = _categorical(a["employee_id"]).cat.codes.to_numpy() >= 0
+            block_direct = (
+                _used(a["competency_id"], rated) if "competency_id" in a else []
+            )
+            direct |= set(block_direct)
+            comps = pd.Index(item_comps + list(block_direct), dtype="str").unique()
+            rows = self._codes(a, universe, comps)
+            cats = rows["rater_categories"]
+            if cats is None:
+                continue
+            r, t, x = rows["r"], rows["t"], rows["x"]
+            used = np.bincount(r[rated & (r >= 0)], minlength=len(cats)) > 0
+            code = codes.codes(cats, used)
+            others = rows["keep"] & (r >= 0) & (t != SELF)
+            ro, xo = r[others], x[others]
+            n = len(codes)
+            count, total, squares = (_grow(v, n) for v in (count, total, squares))
+            target = code[used]
+            count[target] += np.bincount(ro, minlength=len(cats))[used]
+            total[target] += np.bincount(ro, weights=xo, minlength=len(cats))[used]
+            squares[target] += np.bincount(ro, weights=xo**2, minlength=len(cats))[used]
+        everyone = _concat(ids_of)
+        if everyone.has_duplicates:
+            twice = everyone[everyone.duplicated()][:3].tolist()
+            raise ValueError(
+                f"Got employees in more than one block, e.g. {twice}; expected "
+                "disjoint blocks, each with all the ratings of its employees."
+            )
+        raters, order = codes.sorted()
+        return {
+            "ids": ids_of,
+            "universes": universes,
+            "direct": direct,
+            "raters": raters,
+            "n_ratings": count[order],
+            "sum": total[order],
+            "squares": squares[order],
+        }
+
+    def _flag_raters(self, scan: dict) -> np.ndarray:
+        """Raters who never vary (non-discriminating)."""
+        n_ratings = scan["n_ratings"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = scan["sum"] / n_ratings
+            var = scan["squares"] / n_ratings - mean**2
+        flat = (n_ratings >= self.min_ratings_to_judge) & (np.abs(var) < 1e-12)
+        self.non_discriminating_ = pd.Index(scan["raters"][flat], name="rater_id")
+        return flat
+
+    def _collect(self, blocks, scan: dict, flat: np.ndarray, spill: _Spill) -> dict:
+        """Pass 2: rater-level groups of every block, kept for what follows.
+
+        Returns sums over blocks for the leniency: people rated per rater
+        and, when raters are corrected, the per-rater sums of the method.
+        """
+        raters = _IdCodes(scan["raters"])
+        excluded = flat if self.exclude_non_discriminating else None
+        sums: dict = {}
+        n_blocks = 0
+        for b, ids, a in _pairs(blocks):
+            if b >= len(scan["ids"]) or not scan["ids"][b].equals(ids):
+                raise ValueError(
+                    f"Got other employees in block {b} on the second call of "
+                    "blocks(); expected the same blocks in the same order on "
+                    "every call."
+                )
+            universe = scan["universes"][b]
+            rows = self._rows(a, universe=universe, raters=raters, excluded=excluded)
+            groups = self._groups(rows)
+            spill.put(
+                b,
+                cell=groups["cell"],
+                n=groups["n"],
+                sum=groups["sum"],
+                squares=groups["squares"],
+                rater=groups["rater"],
+            )
+            if len(self.item_competency_):
+                item_rows = np.flatnonzero(rows["i"] >= 0)
+                spill.put(
+                    b,
+                    item_group=groups["g"][item_rows],
+                    item=rows["i"][item_rows],
+                    item_score=rows["x"][item_rows],
+                )
+            als = self._leniency_sums(groups, len(universe), sums, len(raters))
+            if als:
+                spill.put(b, **als)
+            n_blocks += 1
+        if n_blocks != len(scan["ids"]):
+            raise ValueError(
+                f"Got {n_blocks} blocks on the second call of blocks() and "
+                f"{len(scan['ids'])} on the first; expected the same blocks on "
+                "every call."
+            )
+        return sums
+
+    def _leniency_sums(self, groups: dict, n_emp: int, sums: dict, n_r: int):
+        """Add one block's share of the leniency fit to ``sums``.
+
+        From the block's named groups: people rated per rater and, when
+        raters are corrected, the per-rater sums of the method. Returns what
+        the co-rater rounds need of the block (``None`` for other methods).
+        """
+        n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
+        named = groups["rater"] >= 0
+        rater, n, total = (
+            groups["rater"][named],
+            groups["n"][named],
+            groups["sum"][named],
+        )
+        person_comp = groups["cell"][named] // n_type
+        person = person_comp // n_comp
+        if len(rater):
+            pairs = _unique(rater * n_emp + person)
+            ratees = np.bincount(pairs // n_emp, minlength=n_r)
+            sums["n_ratees"] = _add(sums.get("n_ratees"), ratees)
+        if not self.leniency_correction:
+            return None
+        if self.leniency_method == "own_mean":
+            count = np.bincount(rater, weights=n, minlength=n_r)
+            sums["count"] = _add(sums.get("count"), count)
+            sums["sums"] = _bincount_after(sums.get("sums"), rater, total, n_r)
+            sums["grand_sum"] = _add(sums.get("grand_sum"), total.sum())
+            sums["grand_n"] = _add(sums.get("grand_n"), n.sum())
+            return None
+        # co-rater model: only cells that more than one rater scored
+        cells, local = _dense_unique(person_comp, n_emp * n_comp)
+        raters_in_cell = np.bincount(local)
+        shared = raters_in_cell[local] > 1
+        rs, cs, ts, ns = rater[shared], local[shared], total[shared], n[shared]
+        n_rated = np.bincount(rs, weights=ns, minlength=n_r)
+        sums["n_rated"] = _add(sums.get("n_rated"), n_rated)
+        people = _unique(rs * n_emp + cells[cs] // n_comp)
+        support = np.bincount(people // max(n_emp, 1), minlength=n_r)
+        sums["support"] = _add(sums.get("support"), support)
+        here, rs_local = np.unique(rs, return_inverse=True)
+        return {
+            "als_raters": here,
+            "als_rater": rs_local,
+            "als_cell": cs,
+            "als_sum": ts,
+            "als_n": ns,
+            "als_cell_n": np.bincount(cs, weights=ns, minlength=len(cells)),
+        }
+
+    def _fit_leniency(self, scan: dict, flat, sums: dict, spill: _Spill) -> np.ndarray:
+        """Leniency offsets per named rater, from rater-level sums.
+
+        Returns the offset of every rater of ``scan["raters"]`` (0 where not
+        corrected).
+        """
+        raters = scan["raters"]
+        n_r = len(raters)
+        zeros = np.zeros(n_r)
+        n_ratees = sums.get("n_ratees", np.zeros(n_r, dtype=np.int64))
+        centred = np.zeros(n_r, dtype=bool)
+        offset = zeros
+        if self.leniency_correction:
+            if self.leniency_method == "own_mean":
+                count, total = sums.get("count", zeros), sums.get("sums", zeros)
+                grand = sums.get("grand_sum", 0.0) / max(sums.get("grand_n", 0), 1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    deviation = total / count - grand
+                support = n_ratees
+            else:
+                deviation = _co_rater_effects(
+                    spill, len(scan["ids"]), sums.get("n_rated", zeros)
+                )
+                support = sums.get("support", np.zeros(n_r, dtype=np.int64))
+            centred = support >= self.leniency_min_ratees
+            offset = np.where(centred, deviation, 0.0)
+        self.rater_flags_ = pd.DataFrame(
+            {
+                "rater_id": raters,
+                "n_ratings": scan["n_ratings"],
+                "n_ratees": n_ratees,
+                "leniency": np.where(centred, offset, np.nan),
+                "non_discriminating": flat,
+            }
+        )
+        self.leniency_ = pd.Series(
+            offset[centred], index=raters[centred], name="leniency"
+        )
+        return offset
+
+    def _offsets(self, raters: pd.Index) -> np.ndarray | None:
+        """Leniency offset of each rater of ``raters`` (None: no correction)."""
+        if not len(self.leniency_):
+            return None
+        return self.leniency_.reindex(pd.Index(raters)).fillna(0.0).to_numpy()
+
+    def _correct(self, groups: dict, offset: np.ndarray | None) -> None:
+        """Subtract each named rater's leniency from their group sums."""
+        if offset is None or not len(self.leniency_):
+            groups["offset"] = np.zeros(len(groups["n"]))
+            return
+        per_group = _take(offset, groups["rater"], missing=0.0)
+        groups["offset"] = per_group
+        groups["sum"] = groups["sum"] - groups["n"] * per_group
+
+    def _corrected(self, spill: _Spill, sizes: list, offset):
+        """Each block's kept rater-level groups, leniency corrected."""
+        for b, n_emp in enumerate(sizes):
+            cell, n, total, squares, rater = spill.get(
+                b, "cell", "n", "sum", "squares", "rater"
+            )
+            groups = {
+                "cell": cell,
+                "n": n,
+                "sum": total,
+                "squares": squares,
+                "rater": rater,
+            }
+            self._correct(groups, offset)
+            yield b, groups, n_emp
+
+    def _fit_variances(self, spill: _Spill, sizes: list, offset) -> None:
+        """Error variance of one rater's competency score, per type.
+
+        Types rated by groups (peers, direct reports) take it from the spread
+        of raters within a group; single raters (manager, assessor, self) from
+        their spread around the visible group consensus of the same people,
+        less the consensus's own error and the type's mean difference. Two
+        rounds over the blocks: sums first, then the spread of single raters
+        around their type's mean difference.
+        """
+        n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
+        first: dict = {}
+        for _, groups, n_emp in self._corrected(spill, sizes, offset):
+            _variance_sums(groups, self._cells(groups, n_emp), first)
+        if not first:
+            shape = (n_comp, n_type)
+            first = {
+                "num": np.zeros(n_comp),
+                "den": np.zeros(n_comp),
+                "typical": np.zeros(shape),
+                "present": np.zeros(shape, dtype=np.int64),
+                "spread": np.zeros(shape),
+                "dof": np.zeros(shape, dtype=np.int64),
+                "count": np.zeros((len(_SINGLE), n_comp), dtype=np.int64),
+                "diff": np.zeros((len(_SINGLE), n_comp)),
+            }
+        # sigma^2: items around their rater's mean, pooled per competency
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sigma2 = first["num"] / first["den"]
+        finite = np.isfinite(sigma2) & (sigma2 > 0)
+        fallback = sigma2[finite].mean() if finite.any() else 0.5
+        sigma2 = np.where(finite, sigma2, fallback)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            typical = first["typical"] / first["present"]
+            error = first["spread"] / first["dof"]
+        error[first["dof"] < _MIN_CELLS] = np.nan
+        group = [PEER, DIRECT_REPORT]
+        count = first["count"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            known = np.isfinite(error[:, group])
+            group_error = np.where(known, error[:, group], 0.0).sum(axis=1) / known.sum(
+                axis=1
+            )
+            bias = first["diff"] / count
+        second = None
+        for _, groups, n_emp in self._corrected(spill, sizes, offset):
+            cells = self._cells(groups, n_emp)
+            second = _single_rater_sums(cells, group_error, bias, second)
+        if second is None:
+            second = np.zeros((2, len(_SINGLE), n_comp))
+        for k, t in enumerate(_SINGLE):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                noise = second[1, k] / count[k]
+                estimate = second[0, k] / np.maximum(count[k] - 1, 1) - noise
+            estimate[count[k] < _MIN_CELLS] = np.nan
+            error[:, t] = np.where(np.isnan(error[:, t]), estimate, error[:, t])
+        # anything still unknown: the competency's pooled value, else sigma^2
+        known = np.isfinite(error)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pooled = np.where(known, error, 0.0).sum(axis=1) / known.sum(axis=1)
+        pooled = np.where(np.isfinite(pooled), pooled, sigma2)
+        error = np.where(known, error, pooled[:, None])
+        typical = np.where(np.isfinite(typical) & (typical > 0), typical, 1.0)
+        self.item_variance_ = sigma2
+        self.type_error_ = np.maximum(error, 0.05 * sigma2[:, None])
+        self.typical_items_ = typical
+
+    def _observed(self, spill: _Spill, sizes: list, offset):
+        """Observed scores and their errors, employee × competency."""
+        n_comp = len(self.competencies_)
+        observed = np.full((sum(sizes), n_comp), np.nan)
+        observed_se = np.full((sum(sizes), n_comp), np.nan)
+        start = 0
+        for _, groups, n_emp in self._corrected(spill, sizes, offset):
+            levels = self._levels(groups, n_emp, estimate=False)
+            observed[start : start + n_emp] = levels["observed"]
+            observed_se[start : start + n_emp] = levels["observed_se"]
+            start += n_emp
+        return observed, observed_se
+
     # ------------------------------------------------------------------
     # row level: cycle, item map, reverse keys, leniency
 
-    def _rows(self, a: pd.DataFrame, *, fitting: bool, universe=None) -> dict:
-        """Rating rows as integer codes, ready for aggregation.
+    def _codes(self, a: pd.DataFrame, employees: pd.Index, competencies, raters=None):
+        """Rating rows as integer codes, and which rows can be scored.
 
         Every column is turned into codes through its categories (one lookup
-        per category, one take per row), and rows are selected once.
+        per category, one take per row). ``raters`` (an :class:`_IdCodes`)
+        numbers raters across blocks; ``None`` uses the table's categories.
         """
         emp = _categorical(a["employee_id"])
-        if universe is None:
-            employees = pd.Index(emp.cat.categories, dtype="str")
-        else:
-            employees = pd.Index(universe, dtype="str")
-        e = _take(employees.get_indexer(emp.cat.categories), emp)
+        e = _take(employees.get_indexer(_as_str(emp.cat.categories)), emp)
         keep = e >= 0
         keep &= self._cycle_mask(a, e, len(employees))
 
@@ -544,7 +1009,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         if "item_id" in a and len(self.item_competency_):
             item = _categorical(a["item_id"])
             cats = pd.Index(item.cat.categories.astype(str))
-            comp_of = self.competencies_.get_indexer(
+            comp_of = competencies.get_indexer(
                 self.item_competency_.reindex(cats).to_numpy()
             )
             c = _take(comp_of, item)
@@ -553,7 +1018,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             rev = _take(rev_of.astype(np.int32), item, missing=0).astype(bool)
         if "competency_id" in a:
             direct = _categorical(a["competency_id"])
-            dcomp = self.competencies_.get_indexer(direct.cat.categories.astype(str))
+            dcomp = competencies.get_indexer(direct.cat.categories.astype(str))
             c = np.where(c >= 0, c, _take(dcomp, direct))
         keep &= c >= 0
 
@@ -562,25 +1027,52 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         if rev.any():
             x = np.where(rev, self.scale_min + self.scale_max - x, x)
 
+        categories = None
         if "rater_id" in a:
             rater = _categorical(a["rater_id"])
-            raters = pd.Index(rater.cat.categories.astype(str))
-            r = rater.cat.codes.to_numpy().astype(np.int64)
+            categories = rater.cat.categories
+            if raters is None:
+                index = pd.Index(categories.astype(str))
+                r = rater.cat.codes.to_numpy().astype(np.int64)
+            else:
+                index = raters.index
+                r = _take(raters.codes(categories), rater).astype(np.int64)
         else:
-            raters = pd.Index([], dtype="str")
+            index = pd.Index([], dtype="str") if raters is None else raters.index
             r = np.full(len(a), -1, dtype=np.int64)
-        if not fitting and self.exclude_non_discriminating:
-            flat = raters.isin(self.non_discriminating_).astype(np.int32)
-            keep &= _take(flat, r, missing=0) == 0
+        return {
+            "e": e,
+            "t": t,
+            "c": c,
+            "x": x,
+            "r": r,
+            "i": i,
+            "keep": keep,
+            "raters": index,
+            "rater_categories": categories,
+        }
 
+    def _rows(self, a: pd.DataFrame, *, universe=None, raters=None, excluded=None):
+        """Rating rows that can be scored, as integer codes ready for
+        aggregation, with raters numbered.
+
+        ``excluded`` leaves raters out: a boolean per rater of ``raters``, or
+        an index of rater ids.
+        """
+        if universe is None:
+            emp = _categorical(a["employee_id"])
+            employees = pd.Index(emp.cat.categories, dtype="str")
+        else:
+            employees = pd.Index(universe, dtype="str")
+        rows = self._codes(a, employees, self.competencies_, raters)
+        keep, raters_index = rows["keep"], rows["raters"]
+        e, t, c, x, r, i = (rows[k] for k in ("e", "t", "c", "x", "r", "i"))
+        if isinstance(excluded, pd.Index):
+            excluded = raters_index.isin(excluded)
+        if excluded is not None and excluded.any():
+            keep &= _take(excluded.astype(np.int32), r, missing=0) == 0
         if not keep.all():
             e, t, c, x, r, i = e[keep], t[keep], c[keep], x[keep], r[keep], i[keep]
-        if fitting:
-            self._flag_raters(t, x, r, raters)
-            if self.exclude_non_discriminating and len(self.non_discriminating_):
-                flat = raters.isin(self.non_discriminating_).astype(np.int32)
-                ok = _take(flat, r, missing=0) == 0
-                e, t, c, x, r, i = e[ok], t[ok], c[ok], x[ok], r[ok], i[ok]
         # Named raters other than self can be corrected for leniency.
         named = (r >= 0) & (t != SELF)
         # Self ratings come from one rater; unnamed other raters are told
@@ -596,7 +1088,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
                 unnamed
             ]
             order = pd.Series(key).groupby(key).cumcount().to_numpy()
-            r[unnamed] = len(raters) + order
+            r[unnamed] = len(raters_index) + order
         return {
             "e": e.astype(np.int64),
             "t": t,
@@ -605,7 +1097,7 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             "r": r,
             "i": i,
             "named": named,
-            "raters": raters,
+            "raters": raters_index,
             "employees": employees,
         }
 
@@ -641,28 +1133,6 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             in_cycle |= dates == nat
         return in_cycle
 
-    def _flag_raters(self, t, x, r, raters: pd.Index) -> None:
-        """Ratings per rater and raters who never vary (non-discriminating)."""
-        others = (r >= 0) & (t != SELF)
-        n_r = len(raters)
-        ro, xo = r[others], x[others]
-        n_ratings = np.bincount(ro, minlength=n_r)
-        sums = np.bincount(ro, weights=xo, minlength=n_r)
-        squares = np.bincount(ro, weights=xo**2, minlength=n_r)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = sums / n_ratings
-            var = squares / n_ratings - mean**2
-        flat = (n_ratings >= self.min_ratings_to_judge) & (np.abs(var) < 1e-12)
-        self.non_discriminating_ = pd.Index(raters[flat], name="rater_id")
-        self.rater_flags_ = pd.DataFrame(
-            {
-                "rater_id": raters,
-                "n_ratings": n_ratings,
-                "mean": mean,
-                "non_discriminating": flat,
-            }
-        )
-
     def _groups(self, rows: dict) -> dict:
         """Rater-level aggregates: one group per rater × person × competency."""
         e, t, c, x, r = rows["e"], rows["t"], rows["c"], rows["x"], rows["r"]
@@ -678,58 +1148,11 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             "rater": rater,  # named rater other than self, else -1
         }
 
-    def _fit_leniency(self, rows: dict, groups: dict) -> None:
-        """Leniency offsets per named rater, from rater-level aggregates."""
-        raters = rows["raters"]
-        n_r = len(raters)
-        n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
-        named = groups["rater"] >= 0
-        rater, n, total = (
-            groups["rater"][named],
-            groups["n"][named],
-            groups["sum"][named],
-        )
-        person_comp = groups["cell"][named] // n_type
-        person = person_comp // n_comp
-        n_emp = len(rows["employees"])
-        pairs = np.unique(rater * n_emp + person)
-        n_ratees = np.bincount(pairs // n_emp, minlength=n_r)
-        if self.leniency_method == "own_mean":
-            count = np.bincount(rater, weights=n, minlength=n_r)
-            sums = np.bincount(rater, weights=total, minlength=n_r)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                deviation = sums / count - total.sum() / max(n.sum(), 1)
-            support = n_ratees
-        else:
-            deviation, support = _co_rater_effects(
-                rater, person_comp, total, n, n_r, n_emp, n_comp
-            )
-        centred = (support >= self.leniency_min_ratees) & bool(self.leniency_correction)
-        offset = np.where(centred, deviation, 0.0)
-        self.rater_flags_ = self.rater_flags_.assign(
-            n_ratees=n_ratees, leniency=np.where(centred, offset, np.nan)
-        )[["rater_id", "n_ratings", "n_ratees", "leniency", "non_discriminating"]]
-        self.leniency_ = pd.Series(
-            offset[centred], index=raters[centred], name="leniency"
-        )
-
-    def _correct(self, groups: dict, raters: pd.Index | None = None) -> None:
-        """Subtract each named rater's leniency from their group sums."""
-        if not len(self.leniency_):
-            groups["offset"] = np.zeros(len(groups["n"]))
-            return
-        if raters is None:
-            raters = self.rater_flags_["rater_id"]
-        offset = self.leniency_.reindex(pd.Index(raters)).fillna(0.0).to_numpy()
-        per_group = _take(offset, groups["rater"], missing=0.0)
-        groups["offset"] = per_group
-        groups["sum"] = groups["sum"] - groups["n"] * per_group
-
     # ------------------------------------------------------------------
     # rater and rater-type levels
 
-    def _levels(self, groups: dict, n_emp: int, *, fitting: bool = False) -> dict:
-        """Aggregate rater-level groups to rater-type level, then the score."""
+    def _cells(self, groups: dict, n_emp: int) -> dict:
+        """Rater-level groups summed per person × competency × rater type."""
         n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
         cell1, n1, s1 = groups["cell"], groups["n"], groups["sum"]
         m1 = s1 / n1
@@ -746,12 +1169,21 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         suppressed[..., DIRECT_REPORT] = (n2[..., DIRECT_REPORT] > 0) & (
             n2[..., DIRECT_REPORT] < self.direct_report_min_raters
         )
-        visible = np.where(suppressed, np.nan, mean2)
-        if fitting:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mbar = items2 / n2
-            within = groups["squares"] - (s1 + n1 * groups["offset"]) ** 2 / n1
-            self._fit_variances(within, n1, m1, cell1, n2, s2, mbar, visible)
+        return {
+            "m1": m1,
+            "n2": n2,
+            "s2": s2,
+            "items2": items2,
+            "suppressed": suppressed,
+            "visible": np.where(suppressed, np.nan, mean2),
+        }
+
+    def _levels(self, groups: dict, n_emp: int, *, estimate: bool = True) -> dict:
+        """Aggregate rater-level groups to rater-type level, then the score."""
+        n_comp, n_type = len(self.competencies_), len(RATER_TYPES)
+        cells = self._cells(groups, n_emp)
+        n2, s2, items2 = cells["n2"], cells["s2"], cells["items2"]
+        suppressed = cells["suppressed"]
         # Weights and errors only for cells that have raters (a minority of
         # the person × competency × type grid), summed back per person ×
         # competency with bincount.
@@ -774,96 +1206,34 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
             w_p = np.where(use_p, 1.0 / err_p, 0.0)
         else:
             w_p = np.where(use_p, weights[type_p], 0.0)
-        cells = n_emp * n_comp
-        w_sum = np.bincount(pair_p, weights=w_p, minlength=cells)
+        pairs = n_emp * n_comp
+        w_sum = np.bincount(pair_p, weights=w_p, minlength=pairs)
         with np.errstate(invalid="ignore", divide="ignore"):
-            score = np.bincount(pair_p, weights=w_p * mean_p, minlength=cells) / w_sum
-            se = np.sqrt(np.bincount(pair_p, weights=w_p**2 * err_p, minlength=cells))
+            score = np.bincount(pair_p, weights=w_p * mean_p, minlength=pairs) / w_sum
+            se = np.sqrt(np.bincount(pair_p, weights=w_p**2 * err_p, minlength=pairs))
             se = se / w_sum
         score = score.reshape(n_emp, n_comp)
         se = se.reshape(n_emp, n_comp)
         w_sum = w_sum.reshape(n_emp, n_comp)
         n_raters = np.bincount(
-            pair_p, weights=np.where(use_p, n_p, 0), minlength=cells
+            pair_p, weights=np.where(use_p, n_p, 0), minlength=pairs
         ).reshape(n_emp, n_comp)
         score[w_sum == 0] = np.nan
         se[w_sum == 0] = np.nan
-        if fitting:
-            estimate, estimate_se = score, se  # the prior is fitted afterwards
+        if estimate:
+            estimate_, estimate_se = self._estimate(score, se)
         else:
-            estimate, estimate_se = self._estimate(score, se)
+            estimate_, estimate_se = score, se  # the prior is not fitted yet
         return {
             "observed": score,
             "observed_se": se,
-            "score": estimate,
+            "score": estimate_,
             "se": estimate_se,
-            "type_mean": visible,
+            "type_mean": cells["visible"],
             "type_n": n2,
             "suppressed": suppressed,
             "n_raters": n_raters.astype(np.int64),
         }
-
-    def _fit_variances(self, within, n1, m1, cell1, n2, s2, mbar, visible):
-        """Error variance of one rater's competency score, per type.
-
-        Types rated by groups (peers, direct reports) take it from the spread
-        of raters within a group; single raters (manager, assessor, self) from
-        their spread around the visible group consensus of the same people,
-        less the consensus's own error and the type's mean difference.
-        """
-        n_comp, n_type = n2.shape[1], n2.shape[2]
-        # sigma^2: items around their rater's mean, pooled per competency
-        comp1 = (cell1 // n_type) % n_comp
-        num = np.bincount(comp1, weights=within, minlength=n_comp)
-        den = np.bincount(comp1, weights=n1 - 1, minlength=n_comp)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sigma2 = num / den
-        finite = np.isfinite(sigma2) & (sigma2 > 0)
-        fallback = sigma2[finite].mean() if finite.any() else 0.5
-        sigma2 = np.where(finite, sigma2, fallback)
-
-        sq2 = np.bincount(cell1, weights=m1**2, minlength=n2.size).reshape(n2.shape)
-        present = n2 > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            typical = np.where(present, mbar, 0.0).sum(axis=0) / present.sum(axis=0)
-            multi = n2 > 1
-            spread = np.where(multi, sq2 - s2**2 / n2, 0.0).sum(axis=0)
-            dof = np.where(multi, n2 - 1, 0).sum(axis=0)
-            error = spread / dof
-        error[dof < _MIN_CELLS] = np.nan
-
-        # consensus: visible peer and direct-report groups pooled
-        group = [PEER, DIRECT_REPORT]
-        n_ref = np.where(np.isnan(visible[..., group]), 0, n2[..., group]).sum(axis=2)
-        s_ref = np.where(np.isnan(visible[..., group]), 0.0, s2[..., group]).sum(axis=2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ref = s_ref / n_ref
-            known = np.isfinite(error[:, group])
-            group_error = np.where(known, error[:, group], 0.0).sum(axis=1) / known.sum(
-                axis=1
-            )
-            ref_err = group_error[None, :] / n_ref
-        for t in (SELF, MANAGER, ASSESSOR):
-            single = (n2[..., t] == 1) & (n_ref > 0)
-            count = single.sum(axis=0)
-            diff = np.where(single, s2[..., t] - ref, 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                bias = diff.sum(axis=0) / count
-                spread_t = (np.where(single, (diff - bias) ** 2, 0.0)).sum(axis=0)
-                noise = np.where(single, ref_err, 0.0).sum(axis=0) / count
-                estimate = spread_t / np.maximum(count - 1, 1) - noise
-            estimate[count < _MIN_CELLS] = np.nan
-            error[:, t] = np.where(np.isnan(error[:, t]), estimate, error[:, t])
-        # anything still unknown: the competency's pooled value, else sigma^2
-        known = np.isfinite(error)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pooled = np.where(known, error, 0.0).sum(axis=1) / known.sum(axis=1)
-        pooled = np.where(np.isfinite(pooled), pooled, sigma2)
-        error = np.where(known, error, pooled[:, None])
-        typical = np.where(np.isfinite(typical) & (typical > 0), typical, 1.0)
-        self.item_variance_ = sigma2
-        self.type_error_ = np.maximum(error, 0.05 * sigma2[:, None])
-        self.typical_items_ = typical
 
     def _fit_prior(self, observed: np.ndarray, observed_se: np.ndarray) -> None:
         """Spread of true scores around the person's level, per competency."""
@@ -903,15 +1273,16 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         estimate = prior + weight * (observed - prior)
         return estimate, np.sqrt(weight) * observed_se
 
-    def _reliability(self, rows: dict, groups: dict) -> pd.DataFrame:
+    def _reliability(self, spill: _Spill, n_blocks: int, offset) -> pd.DataFrame:
         """Cronbach's alpha of each competency's items over all responses.
 
         A response is one rater's ratings of one person (a rater-level group);
         its items are the columns. Pairwise deletion keeps responses with
-        skipped items. Ratings are leniency-corrected first.
+        skipped items. Ratings are leniency-corrected first. Each block adds
+        the pairwise counts, sums and cross-products of its responses; the
+        pairwise covariance matrix of the items follows from the totals.
         """
-        from devplan.stats import cronbach_alpha
-
+        n_type = len(RATER_TYPES)
         n_comp = len(self.competencies_)
         item_comp = self.competencies_.get_indexer(self.item_competency_.to_numpy())
         n_items = np.bincount(item_comp[item_comp >= 0], minlength=n_comp)
@@ -925,37 +1296,44 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
                 "n_responses": 0,
             }
         )
-        i, g = rows["i"], groups["g"]
-        item_rows = np.flatnonzero(i >= 0)
-        if not len(item_rows):
+        if not len(self.item_competency_):
             return records
-        x = rows["x"][item_rows] - groups["offset"][g[item_rows]]
-        comp = rows["c"][item_rows].astype(np.int16)
-        order = np.argsort(comp, kind="stable")
-        bounds = np.searchsorted(comp[order], np.arange(n_comp + 1))
         # column of each item within its competency
         column = np.zeros(len(item_comp), dtype=np.int64)
         for j in range(n_comp):
             members = np.flatnonzero(item_comp == j)
             column[members] = np.arange(len(members))
+        shift = (self.scale_min + self.scale_max) / 2
+        moments = [None] * n_comp
+        responses = np.zeros(n_comp, dtype=np.int64)
+        for b in range(n_blocks):
+            g, i, x, cell = spill.get(b, "item_group", "item", "item_score", "cell")
+            if not len(g):
+                continue
+            if offset is not None and len(self.leniency_):
+                (rater,) = spill.get(b, "rater")
+                x = x - _take(offset, rater, missing=0.0)[g]
+            # one row per response (group), its competency's items as columns
+            wide = np.full((len(cell), n_items.max()), np.nan)
+            wide[g, column[i]] = x - shift  # moments around the midpoint
+            answered = (~np.isnan(wide)).sum(axis=1) >= 2
+            comp = np.where(answered, (cell // n_type) % n_comp, -1)
+            order = np.argsort(comp, kind="stable")
+            bounds = np.cumsum(np.bincount(comp + 1, minlength=n_comp + 1))
+            for j in range(n_comp):
+                rows = order[bounds[j] : bounds[j + 1]]
+                if n_items[j] < 2 or not len(rows):
+                    continue
+                part = _pair_moments(wide[rows, : n_items[j]])
+                moments[j] = _add(moments[j], part)
+                responses[j] += len(rows)
         alpha = np.full((n_comp, 3), np.nan)
         n_responses = np.zeros(n_comp, dtype=np.int64)
         for j in range(n_comp):
-            if n_items[j] < 2 or bounds[j] == bounds[j + 1]:
-                continue
-            sel = order[bounds[j] : bounds[j + 1]]
-            resp = _first_seen_codes(g[item_rows[sel]])
-            wide = np.full((resp.max() + 1, n_items[j]), np.nan)
-            wide[resp, column[i[item_rows[sel]]]] = x[sel]
-            wide = wide[(~np.isnan(wide)).sum(axis=1) >= 2]
-            if len(wide) < 3:
-                continue
-            try:
-                res = cronbach_alpha(pd.DataFrame(wide), nan_policy="pairwise")
-            except ValueError:
-                continue  # no variance or too little overlap: alpha undefined
-            alpha[j] = res.alpha, res.ci_low, res.ci_high
-            n_responses[j] = len(wide)
+            result = _pairwise_alpha(moments[j], responses[j])
+            if result is not None:  # else alpha is undefined
+                alpha[j] = result
+                n_responses[j] = responses[j]
         records[["alpha", "alpha_ci_low", "alpha_ci_high"]] = alpha
         records["n_responses"] = n_responses
         return records
@@ -968,9 +1346,10 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         tables = _tables(X, items=items, employees=employees, roles=roles)
         emp = tables["employees"]
         universe = None if emp is None else emp["employee_id"].astype(str)
-        rows = self._rows(tables["assessments"], fitting=False, universe=universe)
+        excluded = self.non_discriminating_ if self.exclude_non_discriminating else None
+        rows = self._rows(tables["assessments"], universe=universe, excluded=excluded)
         groups = self._groups(rows)
-        self._correct(groups, rows["raters"])
+        self._correct(groups, self._offsets(rows["raters"]))
         levels = self._levels(groups, len(rows["employees"]))
         return tables, rows["employees"], levels
 
@@ -1240,37 +1619,6 @@ def _tables(X, *, items, employees, roles) -> dict:
     )
 
 
-def _co_rater_effects(rater, cell, total, n, n_r, n_emp, n_comp):
-    """Rater effects of the additive model score = cell + rater + error.
-
-    Works on rater-level aggregates (``total`` of ``n`` ratings by ``rater``
-    in person × competency ``cell``). Alternating least squares: cell means
-    of the corrected scores, then each rater's mean difference from them,
-    using only cells that more than one rater scored (a rater alone on a
-    person says nothing about their own leniency). Effects are centred on
-    zero (weighted by ratings), so scores keep their level. Returns the
-    effects and the number of co-rated people behind each.
-    """
-    cells, local = np.unique(cell, return_inverse=True)
-    raters_in_cell = np.bincount(local)
-    shared = raters_in_cell[local] > 1
-    rs, cs, ts, ns = rater[shared], local[shared], total[shared], n[shared]
-    n_cell = np.bincount(cs, weights=ns, minlength=len(cells))
-    n_rated = np.bincount(rs, weights=ns, minlength=n_r)
-    effect = np.zeros(n_r)
-    for _ in range(_LENIENCY_ROUNDS):
-        corrected = ts - ns * effect[rs]
-        level = np.bincount(cs, weights=corrected, minlength=len(cells))
-        level = level / np.maximum(n_cell, 1)
-        residual = np.bincount(rs, weights=ts - ns * level[cs], minlength=n_r)
-        effect = np.where(n_rated > 0, residual / np.maximum(n_rated, 1), 0.0)
-        if n_rated.sum():
-            effect -= (effect * n_rated).sum() / n_rated.sum()
-    people = np.unique(rs * n_emp + cells[cs] // n_comp)
-    support = np.bincount(people // n_emp, minlength=n_r)
-    return effect, support
-
-
 def _rater_groups(e, t, c, r, n_comp):
     """Group ratings by rater × person × competency (× type).
 
@@ -1416,19 +1764,6 @@ def _requirements(universe, employees, roles, competencies):
     return required, importance
 
 
-def _first_seen_codes(keys: np.ndarray) -> np.ndarray:
-    """Codes ``0, 1, ...`` of ``keys`` in order of first appearance.
-
-    What ``pd.factorize(keys)[0]`` gives, without hashing when equal keys
-    sit in runs of ascending keys (rater-level groups in row order do).
-    """
-    if len(keys) and np.all(keys[1:] >= keys[:-1]):
-        codes = np.zeros(len(keys), dtype=np.int64)
-        np.cumsum(keys[1:] != keys[:-1], out=codes[1:])
-        return codes
-    return pd.factorize(keys)[0]
-
-
 def summarise_profiles(profiles: pd.DataFrame, *, agreement_threshold: float = 0.5):
     """One row per employee: signature strengths, ranked needs, self-other fit.
 
@@ -1508,3 +1843,448 @@ def summarise_profiles(profiles: pd.DataFrame, *, agreement_threshold: float = 0
         "self_other_category",
     ]
     return out[columns]
+
+
+#: Rater types scored by one rater per person, whose error comes from their
+#: spread around the peer and direct-report consensus.
+_SINGLE = (SELF, MANAGER, ASSESSOR)
+
+
+def _variance_sums(groups: dict, cells: dict, sums: dict) -> None:
+    """Add one block's sums behind the error variances (first round)."""
+    n2, s2, items2 = cells["n2"], cells["s2"], cells["items2"]
+    n_comp, n_type = n2.shape[1], n2.shape[2]
+    cell1, n1, s1, m1 = groups["cell"], groups["n"], groups["sum"], cells["m1"]
+    within = groups["squares"] - (s1 + n1 * groups["offset"]) ** 2 / n1
+    comp1 = (cell1 // n_type) % n_comp
+    sq2 = np.bincount(cell1, weights=m1**2, minlength=n2.size).reshape(n2.shape)
+    present = n2 > 0
+    multi = n2 > 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mbar = items2 / n2
+        spread = np.where(multi, sq2 - s2**2 / n2, 0.0)
+    n_ref, ref = _consensus(cells)
+    count = np.zeros((len(_SINGLE), n_comp), dtype=np.int64)
+    diff = np.zeros((n2.shape[0], len(_SINGLE), n_comp))
+    for k, t in enumerate(_SINGLE):
+        single = (n2[..., t] == 1) & (n_ref > 0)
+        count[k] = single.sum(axis=0)
+        diff[:, k] = np.where(single, s2[..., t] - ref, 0.0)
+    sums["num"] = _bincount_after(sums.get("num"), comp1, within, n_comp)
+    sums["den"] = _bincount_after(sums.get("den"), comp1, n1 - 1, n_comp)
+    sums["typical"] = _sum_after(sums.get("typical"), np.where(present, mbar, 0.0))
+    sums["present"] = _add(sums.get("present"), present.sum(axis=0))
+    sums["spread"] = _sum_after(sums.get("spread"), spread)
+    sums["dof"] = _add(sums.get("dof"), np.where(multi, n2 - 1, 0).sum(axis=0))
+    sums["count"] = _add(sums.get("count"), count)
+    sums["diff"] = _sum_after(sums.get("diff"), diff)
+
+
+def _single_rater_sums(cells: dict, group_error, bias, total) -> np.ndarray:
+    """Add one block's spread of single raters around the consensus (second
+    round) to ``total``: per single type, the squared deviations from the
+    type's mean difference and the consensus's own error, per competency."""
+    n2, s2 = cells["n2"], cells["s2"]
+    n_ref, ref = _consensus(cells)
+    out = np.zeros((n2.shape[0], 2, len(_SINGLE), n2.shape[1]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref_err = group_error[None, :] / n_ref
+        for k, t in enumerate(_SINGLE):
+            single = (n2[..., t] == 1) & (n_ref > 0)
+            diff = np.where(single, s2[..., t] - ref, 0.0)
+            out[:, 0, k] = np.where(single, (diff - bias[k]) ** 2, 0.0)
+            out[:, 1, k] = np.where(single, ref_err, 0.0)
+    return _sum_after(total, out)
+
+
+def _consensus(cells: dict):
+    """Raters and mean of the visible peer and direct-report groups pooled."""
+    group = [PEER, DIRECT_REPORT]
+    hidden = np.isnan(cells["visible"][..., group])
+    n_ref = np.where(hidden, 0, cells["n2"][..., group]).sum(axis=2)
+    s_ref = np.where(hidden, 0.0, cells["s2"][..., group]).sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return n_ref, s_ref / n_ref
+
+
+def _co_rater_effects(spill: _Spill, n_blocks: int, n_rated: np.ndarray):
+    """Rater effects of the additive model score = cell + rater + error.
+
+    Works on rater-level aggregates kept per block (``als_sum`` of ``als_n``
+    ratings by rater ``als_raters[als_rater]`` in person × competency cell
+    ``als_cell``, only cells that more than one rater scored: a rater alone
+    on a person says nothing about their own leniency). Alternating least
+    squares: cell means of the corrected scores, then each rater's mean
+    difference from them. Effects are centred on zero (weighted by
+    ratings), so scores keep their level.
+    """
+    n_r = len(n_rated)
+    effect = np.zeros(n_r)
+    for _ in range(_LENIENCY_ROUNDS):
+        residual = np.zeros(n_r)
+        for b in range(n_blocks):
+            here, rs, cs, ts, ns, n_cell = spill.get(
+                b,
+                "als_raters",
+                "als_rater",
+                "als_cell",
+                "als_sum",
+                "als_n",
+                "als_cell_n",
+            )
+            corrected = ts - ns * effect[here][rs]
+            level = np.bincount(cs, weights=corrected, minlength=len(n_cell))
+            level = level / np.maximum(n_cell, 1)
+            residual[here] = _bincount_after(
+                residual[here], rs, ts - ns * level[cs], len(here)
+            )
+        effect = np.where(n_rated > 0, residual / np.maximum(n_rated, 1), 0.0)
+        if n_rated.sum():
+            effect -= (effect * n_rated).sum() / n_rated.sum()
+    return effect
+
+
+def _pair_moments(z: np.ndarray) -> np.ndarray:
+    """Per item pair: responses with both, and their sums and cross-products.
+
+    ``z`` holds one response per row, NaN where an item was skipped. Returns
+    ``(3, k, k)``: counts ``N[a, b]``, sums ``S[a, b]`` of item ``a`` over
+    responses with both ``a`` and ``b``, and cross-products ``P[a, b]``.
+    """
+    seen = ~np.isnan(z)
+    m = seen.astype(np.float64)
+    v = np.where(seen, z, 0.0)
+    return np.stack(
+        [
+            np.einsum("ra,rb->ab", m, m),
+            np.einsum("ra,rb->ab", v, m),
+            np.einsum("ra,rb->ab", v, v),
+        ]
+    )
+
+
+def _pairwise_alpha(moments, n: int):
+    """Cronbach's alpha and Feldt's 95% interval from pairwise moments.
+
+    The pairwise covariance of items ``a, b`` is ``(P - S_a S_b / N) /
+    (N - 1)`` over the responses with both; alpha and its interval are those
+    of :func:`devplan.stats.cronbach_alpha` with ``nan_policy="pairwise"``
+    (``n`` responses). ``None`` where alpha is undefined: fewer than 3
+    responses, a pair seen fewer than twice, or no total variance.
+    """
+    if moments is None or n < 3:
+        return None
+    pairs, sums, products = moments
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (products - sums * sums.T / pairs) / (pairs - 1)
+    if not np.isfinite(cov).all():
+        return None
+    total = cov.sum()
+    if not total > 0:
+        return None
+    from scipy.stats import f
+
+    k = len(cov)
+    alpha = k / (k - 1) * (1.0 - np.trace(cov) / total)
+    df1 = n - 1
+    df2 = df1 * (k - 1)
+    tail = (1.0 - 0.95) / 2.0
+    lower = 1.0 - (1.0 - alpha) * f.ppf(1.0 - tail, df1, df2)
+    upper = 1.0 - (1.0 - alpha) * f.ppf(tail, df1, df2)
+    return alpha, lower, upper
+
+
+# ----------------------------------------------------------------------
+# blocks of employees
+
+
+def _employee_blocks(a: pd.DataFrame, employees, size: int):
+    """The blocks :meth:`CompetencyScorer.fit` cuts an assessments table into.
+
+    Employees in the order of the employees table, then any other rated
+    employee sorted (without a table: the rated employees sorted), ``size``
+    to a block. Rows keep their order within a block; rows without an
+    employee belong to none.
+    """
+    columns = [c for c in _ASSESSMENT_COLUMNS if c in a.columns]
+    a = a[columns].assign(
+        **{c: _categorical(a[c]) for c in _ID_COLUMNS if c in a.columns}
+    )
+    emp = a["employee_id"]
+    cats = _as_str(pd.Index(emp.cat.categories))
+    codes = emp.cat.codes.to_numpy()
+    rated = cats[np.bincount(codes[codes >= 0], minlength=len(cats)) > 0]
+    if employees is not None:
+        listed = _as_str(pd.Index(employees["employee_id"].dropna())).unique()
+        ids = listed.append(rated.difference(listed).sort_values())
+    else:
+        ids = rated.sort_values()
+    n_blocks = -(-len(ids) // size)
+    if n_blocks <= 1:
+        return lambda: iter([(ids, a)])
+    position = ids.get_indexer(cats)
+    block_of = np.where(position >= 0, position // size, -1)
+    row_block = _take(block_of, codes).astype(
+        np.int16 if n_blocks < 2**15 else np.int32
+    )
+    order = np.argsort(row_block, kind="stable")
+    # rows without an employee (block -1) sort first and belong to none
+    starts = np.cumsum(np.bincount(row_block + 1, minlength=n_blocks + 1))
+    local = np.where(position >= 0, position % size, -1)
+
+    def blocks():
+        for b in range(n_blocks):
+            rows = order[starts[b] : starts[b + 1]]
+            block_ids = ids[b * size : (b + 1) * size]
+            employee = pd.Categorical.from_codes(
+                local[codes[rows]], dtype=pd.CategoricalDtype(block_ids), validate=False
+            )
+            yield block_ids, a.take(rows).assign(employee_id=employee)
+
+    return blocks
+
+
+def _pairs(blocks):
+    """The blocks of ``blocks()``, checked: ``(number, employee ids, table)``."""
+    for b, pair in enumerate(blocks()):
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise TypeError(
+                f"Got block {b} of type {type(pair).__name__}; expected a pair "
+                "(employee_ids, assessments)."
+            )
+        ids, a = pair
+        if not isinstance(a, pd.DataFrame):
+            raise TypeError(
+                f"Got assessments of type {type(a).__name__} in block {b}; "
+                "expected a DataFrame."
+            )
+        missing = {"employee_id", "rater_type", "score"} - set(a.columns)
+        if missing:
+            raise ValueError(
+                f"Got an assessments table without {', '.join(sorted(missing))} "
+                f"in block {b}; expected the columns of the data contract."
+            )
+        ids = _as_str(pd.Index(ids))
+        if ids.has_duplicates:
+            twice = ids[ids.duplicated()][:3].tolist()
+            raise ValueError(
+                f"Got employee_ids {twice} more than once in block {b}; expected "
+                "each employee once."
+            )
+        yield b, ids, a
+
+
+def _block_universe(ids: pd.Index, a: pd.DataFrame, b: int) -> pd.Index:
+    """The block's employees who have rating rows, sorted by id.
+
+    Sorted as a table's categories are, so that a single block sums over
+    people in the order a whole-table fit always has.
+    """
+    emp = _categorical(a["employee_id"])
+    cats = _as_str(pd.Index(emp.cat.categories))
+    position = ids.get_indexer(cats)
+    codes = emp.cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+    stray = used & (position < 0)
+    if stray.any():
+        raise ValueError(
+            f"Got ratings of employees {cats[stray][:3].tolist()} in block {b}, "
+            "whose employee_ids do not include them; expected each block to "
+            "hold the ratings of its own employees only."
+        )
+    present = np.zeros(len(ids), dtype=bool)
+    present[position[used]] = True
+    universe = ids[present]
+    return universe[np.argsort(universe.to_numpy(dtype=object), kind="stable")]
+
+
+def _used(s: pd.Series, rows: np.ndarray) -> list[str]:
+    """Values of ``s`` that occur in the selected rows, as text."""
+    cat = _categorical(s)
+    codes = cat.cat.codes.to_numpy()[rows]
+    used = np.bincount(codes[codes >= 0], minlength=len(cat.cat.categories)) > 0
+    return [str(v) for v in cat.cat.categories[used]]
+
+
+def _competency_ids(competencies, roles):
+    if competencies is None:
+        return None if roles is None else roles["competency_id"]
+    if isinstance(competencies, pd.DataFrame):
+        if "competency_id" not in competencies:
+            raise ValueError(
+                "Got a competencies table without competency_id; expected the "
+                "columns of the data contract."
+            )
+        return competencies["competency_id"]
+    return competencies
+
+
+class _IdCodes:
+    """Integer codes of ids (rater ids) met in blocks with other categories.
+
+    Without ``index``, ids get codes in order of first sight (pass the
+    ``used`` categories to :meth:`codes`); with one, ids are looked up in it.
+    The codes of a block's categories are kept for the next block with the
+    same categories, so blocks cut from one table cost one lookup.
+    """
+
+    def __init__(self, index: pd.Index | None = None):
+        self._grows = index is None
+        self._chunks = [pd.Index([], dtype="str") if index is None else index]
+        self._n = len(self._chunks[0])
+        self._categories = None
+        self._map = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def index(self) -> pd.Index:
+        if len(self._chunks) > 1:
+            self._chunks = [self._chunks[0].append(self._chunks[1:])]
+        return self._chunks[0]
+
+    def codes(self, categories: pd.Index, used=None) -> np.ndarray:
+        """Code of every category (−1 for an id not seen)."""
+        seen = self._categories
+        if seen is not categories and not (
+            seen is not None
+            and len(seen) == len(categories)
+            and seen.equals(categories)
+        ):
+            self._map = self.index.get_indexer(_as_str(pd.Index(categories)))
+            self._categories = categories
+        if used is not None and self._grows:
+            new = used & (self._map < 0)
+            if new.any():
+                k = int(new.sum())
+                self._map[new] = np.arange(self._n, self._n + k)
+                self._chunks.append(_as_str(pd.Index(categories[new])))
+                self._n += k
+        return self._map
+
+    def sorted(self) -> tuple[pd.Index, np.ndarray]:
+        """The ids sorted, and the codes in that order."""
+        ids = self.index
+        order = np.argsort(ids.to_numpy(dtype=object), kind="stable")
+        return ids[order], order
+
+
+class _Spill:
+    """What later steps of :meth:`CompetencyScorer.fit_blocks` need of each
+    block: in memory, or as ``.npy`` files (no pickle) in a fresh subfolder
+    of ``workdir`` that is removed on exit. Integer arrays are kept in the
+    smallest type that holds them and come back as int64.
+    """
+
+    def __init__(self, workdir=None):
+        self._workdir = workdir
+        self._folder: Path | None = None
+        self._arrays: dict = {}
+
+    def __enter__(self) -> _Spill:
+        if self._workdir is not None:
+            root = Path(self._workdir)
+            if root.exists() and not root.is_dir():
+                raise ValueError(f"Got workdir={str(root)!r}; expected a folder.")
+            root.mkdir(parents=True, exist_ok=True)
+            self._folder = Path(tempfile.mkdtemp(prefix="devplan-fit-", dir=root))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._arrays.clear()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def put(self, block: int, **arrays) -> None:
+        for name, values in arrays.items():
+            values = np.asarray(values)
+            if values.dtype.kind in "iu":
+                low, high = values.min(initial=0), values.max(initial=0)
+                values = values.astype(
+                    np.result_type(np.min_scalar_type(low), np.min_scalar_type(high))
+                )
+            if self._folder is None:
+                self._arrays[block, name] = values
+            else:
+                np.save(
+                    self._folder / f"{block}-{name}.npy", values, allow_pickle=False
+                )
+
+    def get(self, block: int, *names: str) -> list[np.ndarray]:
+        out = []
+        for name in names:
+            if self._folder is None:
+                values = self._arrays[block, name]
+            else:
+                values = np.load(
+                    self._folder / f"{block}-{name}.npy", allow_pickle=False
+                )
+            if values.dtype.kind in "iu":
+                values = values.astype(np.int64)
+            out.append(values)
+        return out
+
+
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique(keys)``, dropping repeats in runs first (a rater's groups
+    for one person come one after another)."""
+    if len(keys) > 1:
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+    return np.unique(keys)
+
+
+def _dense_unique(values: np.ndarray, size: int):
+    """``np.unique(values, return_inverse=True)`` for integers in [0, size)."""
+    seen = np.zeros(size, dtype=bool)
+    seen[values] = True
+    rank = np.cumsum(seen) - 1
+    return np.flatnonzero(seen), rank[values]
+
+
+def _add(total, part):
+    """``total + part``, or ``part`` itself when there is no total yet."""
+    return part if total is None else total + part
+
+
+def _bincount_after(total, index, weights, n: int) -> np.ndarray:
+    """``total + np.bincount(index, weights)``, summed in row order.
+
+    The running total comes first and the weights are added one by one
+    after it, exactly as one bincount over all blocks' rows in turn would
+    add them: where the blocks are cut does not change the sums.
+    """
+    if total is None:
+        return np.bincount(index, weights=weights, minlength=n)
+    return np.bincount(
+        np.concatenate([np.arange(n), index]),
+        weights=np.concatenate([total, weights]),
+        minlength=n,
+    )
+
+
+def _sum_after(total, values: np.ndarray) -> np.ndarray:
+    """``total + values.sum(axis=0)``, summed row by row.
+
+    numpy sums the first axis row after row, so this adds a block's rows to
+    the running total as one sum over all blocks' rows would.
+    """
+    if total is None:
+        return values.sum(axis=0)
+    return np.concatenate([total[None], values]).sum(axis=0)
+
+
+def _grow(values: np.ndarray, n: int) -> np.ndarray:
+    if len(values) >= n:
+        return values
+    return np.concatenate([values, np.zeros(n - len(values), dtype=values.dtype)])
+
+
+def _concat(indexes: list) -> pd.Index:
+    if not indexes:
+        return pd.Index([], dtype="str")
+    return indexes[0].append(indexes[1:])
+
+
+def _as_str(index: pd.Index) -> pd.Index:
+    return index if isinstance(index.dtype, pd.StringDtype) else index.astype("str")
