@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+from pandas.testing import assert_frame_equal
 from scipy.optimize import linear_sum_assignment
 
 import devplan
@@ -759,3 +760,51 @@ def test_plan_rows_without_any_match_leave_plans_as_they_are():
         plans.drop(columns=["mentor_id", "mentee_id"]), result.plans
     )
     pd.testing.assert_frame_equal(summary, result.plan_summary)
+
+
+@pytest.mark.parametrize("greedy", [False, True])
+def test_large_organisations_are_matched_within_pools(org, greedy):
+    """With pool_size below the organisation, employees are ordered by
+    business unit, then id, and cut into pools of equal size; every mentor
+    comes from the mentee's pool, and a pool as large as the organisation
+    changes nothing."""
+    bundle, result = org
+    kwargs = {
+        "plans": result.plans,
+        "transfer_risks": result.transfer_risks,
+        "roles": bundle.roles,
+    }
+    base = over_budget(bundle) if greedy else bundle.config
+    whole = match_mentors(result.profiles, bundle.employees, base, **kwargs)
+    same = base.model_copy(
+        update={"mentoring": base.mentoring.model_copy(update={"pool_size": 500})}
+    )
+    assert_frame_equal(
+        match_mentors(result.profiles, bundle.employees, same, **kwargs), whole
+    )
+    pooled_cfg = base.model_copy(
+        update={"mentoring": base.mentoring.model_copy(update={"pool_size": 180})}
+    )
+    pooled = match_mentors(result.profiles, bundle.employees, pooled_cfg, **kwargs)
+    # 500 people, pools of at most 180: three pools of 167, 167 and 166,
+    # in the order (business_unit, employee_id)
+    emp = bundle.employees.astype({"employee_id": str})
+    ordered = emp.sort_values(["business_unit", "employee_id"], kind="stable")
+    pool = pd.Series(np.arange(500) * 3 // 500, index=ordered["employee_id"])
+    assert pool.value_counts().sort_index().tolist() == [167, 167, 166]
+    done = pooled[pooled["mentor_id"].notna()]
+    assert len(done) > 10
+    assert (
+        done["mentor_id"].map(pool).to_numpy() == done["mentee_id"].map(pool).to_numpy()
+    ).all()
+    # the whole organisation's matches cross pools, so the cut is felt
+    crossing = whole[whole["mentor_id"].notna()]
+    assert (
+        crossing["mentor_id"].map(pool).to_numpy()
+        != crossing["mentee_id"].map(pool).to_numpy()
+    ).any()
+    # candidates are counted within the pool: never more than in the whole
+    assert (pooled["n_candidates"] <= whole["n_candidates"]).all()
+    assert pooled[["mentee_id", "competency_id"]].equals(
+        whole[["mentee_id", "competency_id"]]
+    )

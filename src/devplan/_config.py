@@ -206,6 +206,13 @@ class MentoringConfig(_Section):
     max_edges : int, default=2000000
         Budget of need × mentor pairs for the exact solver when
         ``candidates_per_need`` is None (about 10,000 employees).
+    pool_size : int, default=100000
+        Organisations larger than this are matched in pools of at most
+        this many people (employees ordered by business unit, then id, and
+        cut into pools of equal size): a mentor is found for a need within
+        the mentee's pool only. Comparing every need with every possible
+        mentor grows with the square of the organisation; pools keep it
+        linear (a million employees are matched in ten pools).
     mentor_hours : float, default=12
         Hours of the mentoring role in the mentor's plan, per mentee and
         competency; a mentor takes no more mentees than their learning time
@@ -230,6 +237,7 @@ class MentoringConfig(_Section):
     min_lead: float = Field(0.5, ge=0)
     candidates_per_need: int | None = Field(None, ge=1)
     max_edges: int = Field(2_000_000, ge=1)
+    pool_size: int = Field(100_000, ge=2)
     mentor_hours: float = Field(12.0, gt=0)
 
 

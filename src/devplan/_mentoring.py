@@ -179,7 +179,7 @@ def match_mentors(
         return empty_mentoring()
     names = _names(competency_names)
 
-    people = _people(employees, roles, cfg.reporting_line_levels)
+    people = _people(employees, roles, cfg.reporting_line_levels, cfg.pool_size)
     ids = people["ids"]
     # sorted, so that nothing depends on the order of rows
     # (distinct values first: a profiles table has many rows, few competencies)
@@ -289,9 +289,23 @@ def match_mentors(
     ).astype(np.int64)
     lang = people["language"]
 
+    pool = people["pool"]
+
     def groups():
-        """Needs of one competency (and language) with the available
+        """Needs of one competency, language and pool with the available
         candidates that may serve them, best first."""
+        for rows, cands in languages():
+            if pool.max() == 0:
+                yield rows, cands
+                continue
+            mentee_pool = pool[mentee[rows]]
+            cand_pool = pool[cand_person[cands]]
+            for g in np.unique(mentee_pool):
+                sub = cands[cand_pool == g]
+                if len(sub):
+                    yield rows[mentee_pool == g], sub
+
+    def languages():
         for c, rows in by_comp:
             lo, hi = bounds[c], bounds[c + 1]
             cands = lo + np.flatnonzero(available[lo:hi])
@@ -709,8 +723,9 @@ def _allowed(e, m, leads, people, cfg) -> np.ndarray:
     return ok
 
 
-def _people(employees, roles, levels) -> dict:
-    """Per-person arrays the constraints read (no protected attributes)."""
+def _people(employees, roles, levels, pool_size=None) -> dict:
+    """Per-person arrays the constraints read (no protected attributes),
+    and each person's matching pool (see ``MentoringConfig.pool_size``)."""
     emp = employees.drop_duplicates("employee_id")
     ids = pd.Index(emp["employee_id"].astype(str))
     n = len(ids)
@@ -744,6 +759,16 @@ def _people(employees, roles, levels) -> dict:
     if "modality_preference" in emp.columns:
         remote = (emp["modality_preference"].astype(object) != "in_person").to_numpy()
 
+    pool = np.zeros(n, dtype=np.int64)
+    if pool_size is not None and n > pool_size:
+        # business unit, then id: the pools never depend on the row order
+        unit = np.full(n, "", dtype=object)
+        if "business_unit" in emp.columns:
+            unit = emp["business_unit"].astype(object).fillna("").to_numpy()
+        order = np.lexsort((ids.to_numpy(dtype=str), unit.astype(str)))
+        n_pools = -(-n // pool_size)
+        pool[order] = np.arange(n) * n_pools // n
+
     def pad(a, fill):
         return np.append(a, fill)
 
@@ -754,6 +779,7 @@ def _people(employees, roles, levels) -> dict:
         "location": pad(codes("location"), -1),
         "remote": pad(remote, False),
         "level": pad(level, -1),
+        "pool": pad(pool, -1),
     }
 
 
