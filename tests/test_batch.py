@@ -95,6 +95,37 @@ def test_chunks_and_jobs_do_not_change_the_files(org_dir, tmp_path):
     assert len(with_risks) == api.transfer_risks["employee_id"].nunique() > 10
 
 
+def test_norms_fitted_over_blocks_of_ratings_match_the_api(
+    org_dir, tmp_path, monkeypatch
+):
+    """A batch run reads the ratings in batches into blocks of employees and
+    fits norms over the blocks; with 4 blocks and chunks that cut across
+    them, its files are those of the one-call API (which fits over the same
+    blocks in memory), and of a run with other chunks and batches."""
+    from devplan import _bundle, _scoring
+
+    monkeypatch.setattr(_scoring, "FIT_BLOCK_EMPLOYEES", 150)
+    small = run_batch(
+        org_dir / "bundle", tmp_path / "a", chunk_size=100, progress=False
+    )
+    assert small.counts["input_rows"]["assessments"] > 0
+    original = _bundle.open_bundle
+    monkeypatch.setattr(
+        "devplan._batch.open_bundle",
+        lambda *a, **k: original(*a, **{**k, "batch_rows": 997}),
+    )
+    run_batch(org_dir / "bundle", tmp_path / "b", chunk_size=250, progress=False)
+    a, b = files(tmp_path / "a"), files(tmp_path / "b")
+    assert a.keys() == b.keys()
+    for name in a:
+        if name != "run.json":
+            assert a[name] == b[name], name
+    api = generate_plans(read_bundle(org_dir / "bundle"))
+    assert a["plans.jsonl"] == b"".join(api.jsonl_lines())
+    profiles = pd.read_csv(tmp_path / "a" / "profiles.csv")
+    assert len(profiles) == len(api.profiles)
+
+
 def _start(bundle, out, *extra):
     cmd = [sys.executable, "-m", "devplan._cli", "plan", str(bundle)]
     cmd += ["--out", str(out), "--chunk-size", "100", "--quiet", *extra]

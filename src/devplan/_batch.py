@@ -27,6 +27,8 @@ and chunk size are the same.
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import hashlib
 import json
 import os
@@ -46,7 +48,15 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None
 
-from devplan._bundle import atomic_path, file_hashes, read_bundle, write_table
+from devplan import _scoring
+from devplan._blocks import AssessmentBlocks
+from devplan._bundle import (
+    atomic_path,
+    file_hashes,
+    merge_errors,
+    open_bundle,
+    write_table,
+)
 from devplan._config import Config, load_config
 from devplan._engine import (
     CHUNK_TABLES,
@@ -61,10 +71,13 @@ from devplan._engine import (
 from devplan._mentoring import match_mentors, mentor_plan_rows
 from devplan._plans import (
     PlanResult,
+    _add_months,
     coaches_from_mentors,
     splice_late_fields,
     transfer_risks,
 )
+from devplan._scoring import CompetencyScorer
+from devplan._text import isin
 
 STAGING = ".devplan-run"
 #: Lock file held by the run writing into an output folder.
@@ -236,7 +249,10 @@ def run_batch(
         cfg = config
     else:
         cfg = load_config(config, bundle=bundle_path)
-    data = read_bundle(bundle_path, config=cfg)
+    # every table but the ratings is read and validated here; the ratings
+    # are read in batches below (only their header is checked here)
+    stream = open_bundle(bundle_path, config=cfg)
+    data = stream.bundle
     hashes = file_hashes(bundle_path)
     if item_effects is not None:
         item_effects, hashes["item_effects"] = _item_effects(item_effects)
@@ -248,7 +264,17 @@ def run_batch(
         fingerprint = _fingerprint(__version__, hashes, cfg, size)
         done = _start_staging(staging, fingerprint, resume)
         clock = time.perf_counter()
-        shared = prepare(data, cfg, item_effects=item_effects)
+        blocks, data = _split_assessments(staging, stream, resume)
+        timings["read_and_validate"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        scorer = _fitted_scorer(staging, blocks, data, cfg, resume)
+        shared = prepare(
+            data,
+            cfg,
+            scorer=scorer,
+            item_effects=item_effects,
+            start_date=_start_date(cfg, blocks),
+        )
         timings["fit_norms"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -259,7 +285,7 @@ def run_batch(
         bar.update(sum(_chunk_len(k, size, n_people) for k in done))
         todo = set(pending)
         tasks = (
-            (chunk, shared)
+            _chunk_task(chunk, blocks.rows(k * size, (k + 1) * size), shared)
             for k, (chunk, _, _) in enumerate(iter_chunks(data, size))
             if k in todo
         )
@@ -388,6 +414,105 @@ def _start_staging(staging: Path, fingerprint: str, resume: bool) -> set[int]:
     return set()
 
 
+def _split_assessments(staging: Path, stream, resume: bool):
+    """Read and validate the ratings in row batches into per-block files
+    (:class:`devplan._blocks.AssessmentBlocks`); the bundle with their
+    errors and row count added. A resumed run reuses a finished split."""
+    folder = staging / "assessments"
+    marker = folder / "complete.json"
+    data = stream.bundle
+    ids = pd.Index(data.employees["employee_id"].astype(str))
+    if resume and marker.exists():
+        blocks = AssessmentBlocks.open(folder, ids, _scoring.FIT_BLOCK_EMPLOYEES)
+        n_read = json.loads(marker.read_text("utf-8"))["rows_read"]
+        errors = [pd.read_feather(folder / "errors.arrow")]
+    else:
+        if folder.exists():
+            shutil.rmtree(folder)
+        blocks = AssessmentBlocks(folder, ids, _scoring.FIT_BLOCK_EMPLOYEES)
+        errors = []
+        for clean, rejected in stream.assessment_batches():
+            blocks.add(clean)
+            if len(rejected):
+                errors.append(rejected)
+        blocks.close()
+        n_read = int(stream.assessment_rows)
+        found = merge_errors(data.errors.iloc[:0], errors)
+        feather.write_feather(found, folder / "errors.arrow", compression="lz4")
+        errors = [found]
+        with atomic_path(marker) as tmp:
+            tmp.write_text(json.dumps({"rows_read": n_read}) + "\n", "utf-8")
+    data = dataclasses.replace(
+        data,
+        errors=merge_errors(data.errors, errors),
+        input_rows={**data.input_rows, "assessments": n_read},
+    )
+    return blocks, data
+
+
+def _fitted_scorer(staging, blocks, data, cfg, resume) -> CompetencyScorer:
+    """Norms fitted in passes over the rating blocks (kept in staging, so a
+    resumed run does not fit them again)."""
+    path = staging / "scorer.joblib"
+    if resume and path.exists():
+        return CompetencyScorer.load(path)
+    work = staging / "fit"
+    work.mkdir(exist_ok=True)
+    scorer = CompetencyScorer.from_config(cfg).fit_blocks(
+        blocks,
+        items=data.items if len(data.items) else None,
+        employees=data.employees,
+        roles=data.roles,
+        competencies=data.competencies["competency_id"],
+        workdir=work,
+    )
+    shutil.rmtree(work)
+    scorer.save(path)
+    return scorer
+
+
+def _start_date(cfg, blocks):
+    """The configured start date, else the first of the month after the
+    latest rating (as :func:`devplan._plans.default_start_date`)."""
+    import datetime as dt
+
+    if cfg.plan.start_date:
+        return cfg.plan.start_date
+    if blocks.latest is None:
+        latest = dt.date.today()
+    else:
+        latest = pd.Timestamp(blocks.latest).date()
+    return _add_months(dt.date(latest.year, latest.month, 1), 1)
+
+
+def _chunk_task(chunk, assessments, shared):
+    """A chunk with its ratings, and the shared state it needs.
+
+    What goes to a worker is kept to the chunk's own: categories of its
+    raters and enrolments only, and the scorer's rater leniency and flags
+    only for its raters (at 1,000,000 employees the whole-organisation
+    versions are tens of MB per task). Scores do not change: raters are
+    looked up by id.
+    """
+    assessments = assessments.assign(
+        rater_id=assessments["rater_id"].cat.remove_unused_categories()
+    )
+    enrolments = chunk.enrolments
+    enrolments = enrolments.assign(
+        employee_id=enrolments["employee_id"].cat.remove_unused_categories(),
+        item_id=enrolments["item_id"].cat.remove_unused_categories(),
+    )
+    chunk = dataclasses.replace(chunk, assessments=assessments, enrolments=enrolments)
+    scorer = copy.copy(shared.scorer)
+    raters = assessments["rater_id"].cat.categories
+    lenient = scorer.leniency_.index.get_indexer(raters)
+    scorer.leniency_ = scorer.leniency_.iloc[np.sort(lenient[lenient >= 0])]
+    flat = scorer.non_discriminating_
+    scorer.non_discriminating_ = flat[isin(flat, raters)]
+    scorer.rater_flags_ = scorer.rater_flags_.iloc[:0]  # used by fitting only
+    return chunk, dataclasses.replace(shared, scorer=scorer)
+
+
 def _chunk_len(k: int, size: int, n: int) -> int:
     return max(min(size, n - k * size), 0)
 
@@ -506,7 +631,7 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
                 _read_part(staging, k, "plan_summary", ["employee_id"])["employee_id"]
             )
             text = _part_path(staging, k, "plans").with_suffix(".jsonl").read_bytes()
-            mine = risks[risks["employee_id"].isin(people)]
+            mine = risks[isin(risks["employee_id"], people)]
             text = splice_late_fields(text, people, {"transfer_risks": mine})
             if mentoring is not None:
                 text = _with_mentoring(text, people, staging, k, source, mine, shared)
@@ -575,7 +700,7 @@ def _mentoring(staging, parts, plan_rows, risks, data, shared, names):
     for k in parts:
         part = _read_part(staging, k, "profiles", _MENTORING_PROFILE_COLUMNS)
         keep = part["is_strength"].fillna(False).to_numpy(dtype=bool) | (
-            part["employee_id"].isin(mentees).to_numpy()
+            isin(part["employee_id"], mentees)
         )
         profiles.append(part[keep])
     mentoring = match_mentors(
@@ -617,7 +742,7 @@ def _with_mentoring(text, people, staging, k, source, risks, shared) -> bytes:
             ).astype(str)
         )
     )
-    changed = changed[changed.isin(people)]
+    changed = changed[isin(changed, people)]
     if not len(changed):
         return text
     tables = {

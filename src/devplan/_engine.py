@@ -320,8 +320,12 @@ def prepare(
     scorer: CompetencyScorer | None = None,
     item_effects: pd.DataFrame | None = None,
     need_scorer: bool = True,
+    start_date=None,
 ) -> Shared:
-    """Fit what every chunk shares: norms (unless given) and the catalog."""
+    """Fit what every chunk shares: norms (unless given) and the catalog.
+
+    ``start_date`` overrides the plan start (by default the configured one,
+    else the month after the bundle's latest rating)."""
     config = config or bundle.config
     if need_scorer and scorer is None:
         scorer = CompetencyScorer.from_config(config).fit(bundle)
@@ -330,7 +334,7 @@ def prepare(
         competencies=bundle.competencies["competency_id"],
         item_effects=item_effects,
     )
-    start = config.plan.start_date or default_start_date(bundle)
+    start = start_date or config.plan.start_date or default_start_date(bundle)
     return Shared(
         scorer=scorer, recommender=recommender, config=config, start_date=start
     )
