@@ -38,6 +38,7 @@ from devplan._schema import (
     column_dtype,
     empty_table,
 )
+from devplan._text import isin as text_isin
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _MAX_SHOWN = 5
@@ -564,6 +565,9 @@ def _isin(s: pd.Series, valid: pd.Index) -> np.ndarray:
     if isinstance(s.dtype, pd.CategoricalDtype) and valid.is_unique:
         found = np.append(valid.get_indexer(s.cat.categories) >= 0, False)
         return found[s.cat.codes.to_numpy()]  # code -1 (missing) finds False
+    if isinstance(s.dtype, pd.StringDtype):
+        # pandas tests Arrow-backed text one value at a time in Python
+        return text_isin(s, valid)
     return s.isin(valid).to_numpy()
 
 
@@ -1148,7 +1152,8 @@ def validate_tables(
 
 def _employee_defaults(df: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Fill the defaults the contract defines for missing employee values."""
-    has_reports = df["employee_id"].isin(df["manager_id"].dropna())
+    managers = pd.Index(df["manager_id"].dropna().unique())
+    has_reports = pd.Series(_isin(df["employee_id"], managers), index=df.index)
     return df.assign(
         is_people_manager=df["is_people_manager"].fillna(has_reports).astype("boolean"),
         learning_hours_per_month=df["learning_hours_per_month"].fillna(
