@@ -680,8 +680,19 @@ def _spread(rows, free, feasible, places):
     if not allowed:
         return rows[:0], free[:0], rows[:0]
     ok = np.concatenate(allowed) & (places > 0)[None, :]
-    reach = np.cumsum(ok * places[None, :], axis=1)
-    total = reach[:, -1]
+    # places reachable up to each mentor, per need: a cumulative sum along
+    # the row, taken in blocks of rows (as integers the whole matrix would
+    # be eight times the size of ``ok``)
+    step = max(_BLOCK_CELLS // max(ok.shape[1], 1), 1)
+    blocks = range(0, len(rows), step)
+
+    def reach(s):
+        return np.cumsum(ok[s : s + step] * places[None, :], axis=1)
+
+    total = np.zeros(len(rows), dtype=np.int64)
+    if ok.shape[1]:
+        for s in blocks:
+            total[s : s + step] = reach(s)[:, -1]
     has = total > 0
     first = np.where(has, ok.argmax(axis=1), -1)
     # rank among the needs that want the same first mentor, in order
@@ -692,7 +703,11 @@ def _spread(rows, free, feasible, places):
         starts, np.diff(np.r_[starts, len(order)])
     )
     place = np.minimum(rank, np.maximum(total - 1, 0))
-    target = np.where(has, (reach <= place[:, None]).sum(axis=1), -1)
+    target = np.full(len(rows), -1, dtype=np.int64)
+    if ok.shape[1]:
+        for s in blocks:
+            passed = (reach(s) <= place[s : s + step, None]).sum(axis=1)
+            target[s : s + step] = np.where(has[s : s + step], passed, -1)
     # a mentor keeps as many as it has places, first come first
     order = np.argsort(target, kind="stable")
     starts = np.r_[0, np.flatnonzero(np.diff(target[order])) + 1]
