@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -253,6 +255,7 @@ def run_batch(
     # are read in batches below (only their header is checked here)
     stream = open_bundle(bundle_path, config=cfg)
     data = stream.bundle
+    _release_memory()
     hashes = file_hashes(bundle_path)
     if item_effects is not None:
         item_effects, hashes["item_effects"] = _item_effects(item_effects)
@@ -265,6 +268,7 @@ def run_batch(
         done = _start_staging(staging, fingerprint, resume)
         clock = time.perf_counter()
         blocks, data = _split_assessments(staging, stream, resume)
+        _release_memory()
         timings["read_and_validate"] += time.perf_counter() - clock
         clock = time.perf_counter()
         scorer = _fitted_scorer(staging, blocks, data, cfg, resume)
@@ -275,6 +279,7 @@ def run_batch(
             item_effects=item_effects,
             start_date=_start_date(cfg, blocks),
         )
+        _release_memory()
         timings["fit_norms"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -298,6 +303,8 @@ def run_batch(
         )
         for k, tables in zip(pending, results, strict=True):
             _write_part(staging, k, tables)
+            del tables
+            _release_memory()
             bar.update(_chunk_len(k, size, n_people))
         bar.close()
         timings["score_track_plan"] = time.perf_counter() - clock
@@ -513,6 +520,32 @@ def _chunk_task(chunk, assessments, shared):
     return chunk, dataclasses.replace(shared, scorer=scorer)
 
 
+def _release_memory() -> None:
+    """Hand memory that finished stages freed back to the system.
+
+    pandas and numpy allocate with the C library's malloc, Arrow from its own
+    pool; each keeps freed pages for itself, where the other cannot reuse
+    them, so a long run's resident memory creeps up stage after stage (on a
+    1,000,000-person bundle, reading and validating the tables leaves
+    about 500 MB of such pages). Called between stages; it changes no result.
+    """
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # pragma: no cover - not glibc
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _libc()
+
+
 def _chunk_len(k: int, size: int, n: int) -> int:
     return max(min(size, n - k * size), 0)
 
@@ -533,6 +566,7 @@ def _write_part(staging: Path, k: int, tables: dict) -> None:
 def _chunk_with_summary(chunk, shared):
     """A chunk's tables and its ``plans.jsonl`` lines, whose organisation-wide
     fields (:data:`devplan._plans.LATE_FIELDS`) are left empty for the assembly."""
+    _release_memory()  # in a worker process: what the previous chunk left
     tables = chunk_work(chunk, shared, summarise=True)
     plans = _chunk_plans(tables, shared, pd.DataFrame(columns=["employee_id"]))
     tables["jsonl"] = b"".join(plans.jsonl_lines())
@@ -593,9 +627,11 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     source = _sources(shared)
     mentoring = None
     if shared.config.mentoring.enabled:
+        _release_memory()
         mentoring = _mentoring(staging, parts, plan_rows, risks, data, shared, names)
         risks = coaches_from_mentors(risks, mentoring, names)
     del plan_rows
+    _release_memory()
     for name in CHUNK_TABLES:
         rows = _concat_parts(
             staging, parts, source[name], final / f"{name}{suffix}", fmt
@@ -703,8 +739,9 @@ def _mentoring(staging, parts, plan_rows, risks, data, shared, names):
             isin(part["employee_id"], mentees)
         )
         profiles.append(part[keep])
+    profiles = pd.concat(profiles, ignore_index=True)
     mentoring = match_mentors(
-        pd.concat(profiles, ignore_index=True),
+        profiles,
         data.employees,
         cfg,
         plans=plan_rows,
@@ -712,6 +749,8 @@ def _mentoring(staging, parts, plan_rows, risks, data, shared, names):
         roles=data.roles,
         competency_names=names,
     )
+    del profiles
+    _release_memory()
     for k in parts:
         plans, summary = mentor_plan_rows(
             _read_part(staging, k, "plans"),
