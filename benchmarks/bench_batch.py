@@ -17,12 +17,13 @@ Usage::
 
     python benchmarks/bench_batch.py --sizes 1000 10000 100000
     python benchmarks/bench_batch.py --sizes 1000000 --competency-level \
-        --settings local1
+        --settings local1 local2 --keep /tmp/benchorgs
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--competency-level", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--chunk-size", type=int, help="employees per chunk (devplan's default)"
+    )
     parser.add_argument("--keep", type=Path, help="keep bundles in this folder")
     args = parser.parse_args(argv)
 
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     devplan = [sys.executable, "-m", "devplan._cli"]
     print(
         f"{'employees':>10} {'setting':<8} {'seconds':>8} {'employees/s':>12} "
-        f"{'us/employee':>12} {'peak MB':>8}"
+        f"{'us/employee':>12} {'peak MB':>8}  stages (s): read, fit, chunks, assemble"
     )
     for n in args.sizes:
         bundle = work / f"org-{n}"
@@ -100,10 +104,14 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(out, ignore_errors=True)
             cmd = [*devplan, "plan", str(bundle), "--out", str(out)]
             cmd += ["--format", "parquet", "--quiet", *SETTINGS[name]]
+            if args.chunk_size:
+                cmd += ["--chunk-size", str(args.chunk_size)]
             seconds, peak = run(cmd)
+            stages = json.loads((out / "run.json").read_text())["timings_seconds"]
             print(
                 f"{n:>10,} {name:<8} {seconds:>8.1f} {n / seconds:>12,.0f} "
-                f"{1e6 * seconds / n:>12,.0f} {peak:>8,.0f}",
+                f"{1e6 * seconds / n:>12,.0f} {peak:>8,.0f}  "
+                + ", ".join(f"{v:.0f}" for v in stages.values()),
                 flush=True,
             )
     if not args.keep:
