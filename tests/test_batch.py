@@ -258,3 +258,31 @@ def test_calendars_parse_and_hold_every_followup(tmp_path):
         cal = icalendar.Calendar.from_ical(path.read_bytes())
         n_events += len(list(cal.walk("VEVENT")))
     assert n_events == len(followups)
+
+
+def test_coaches_kept_per_chunk_give_the_transfer_risks_of_all_rows():
+    """The assembly keeps, of each chunk's strengths, only the best three per
+    competency and unit; transfer risks (with their suggested coaches) are
+    then those computed from every strength of the organisation."""
+    from devplan._batch import _best_coaches
+    from devplan._plans import risk_inputs, transfer_risks
+
+    bundle = make_organisation(600, random_state=3)
+    result = generate_plans(bundle)
+    names = bundle.competencies.set_index("competency_id")["name"].astype(str)
+    weak, strong = risk_inputs(result.profiles)
+    whole = transfer_risks(result.plans, weak, strong, bundle.employees, names)
+    unit_of = bundle.employees.set_index("employee_id")["business_unit"]
+    people = bundle.employees["employee_id"]
+    kept = pd.concat(
+        [
+            _best_coaches(strong[strong["employee_id"].isin(part)], unit_of)
+            for part in (people[:200], people[200:450], people[450:])
+        ],
+        ignore_index=True,
+    )
+    # far fewer rows, the same suggestions
+    assert len(kept) < len(strong)
+    pooled = transfer_risks(result.plans, weak, kept, bundle.employees, names)
+    assert whole["suggested_coach_id"].notna().sum() > 10
+    pd.testing.assert_frame_equal(pooled, whole)

@@ -307,6 +307,8 @@ def run_batch(
             _release_memory()
             bar.update(_chunk_len(k, size, n_people))
         bar.close()
+        del blocks, tasks, results  # the ratings are not read again
+        _release_memory()
         timings["score_track_plan"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -614,13 +616,24 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
         [_read_part(staging, k, "plans", _MENTORING_PLAN_COLUMNS) for k in parts],
         ignore_index=True,
     )
+    # of each chunk's needs and strengths, only what transfer risks can use:
+    # managers' needs, and the best coaches per competency and unit
+    employees = data.employees
+    managers = pd.Index(employees["manager_id"].dropna().unique())
+    unit_of = employees.set_index("employee_id")["business_unit"].astype(object)
+    weak, strong = [], []
+    for k in parts:
+        part = _read_part(staging, k, "weak")
+        weak.append(part[isin(part["employee_id"], managers)])
+        strong.append(_best_coaches(_read_part(staging, k, "strong"), unit_of))
     risks = transfer_risks(
         plan_rows[_DEVELOPING_COLUMNS],
-        pd.concat([_read_part(staging, k, "weak") for k in parts], ignore_index=True),
-        pd.concat([_read_part(staging, k, "strong") for k in parts], ignore_index=True),
-        data.employees,
+        pd.concat(weak, ignore_index=True),
+        pd.concat(strong, ignore_index=True),
+        employees,
         names,
     )
+    del weak, strong
     suffix = "." + fmt
     files = []
     counts = {}
@@ -708,6 +721,24 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
         unmet_needs=counts["unmet_needs"],
     )
     return counts, files
+
+
+def _best_coaches(strong: pd.DataFrame, unit_of: pd.Series) -> pd.DataFrame:
+    """The rows of ``strong`` that :func:`devplan._plans.transfer_risks` can
+    suggest as a coach: the best three per competency and business unit.
+
+    It takes the best three per competency and unit, and per competency, in
+    one total order (score down, then id up), so the best three of a whole
+    organisation are among the best three of the part they come from: the
+    suggestions are those of all the rows (tested).
+    """
+    ranked = strong.assign(unit=strong["employee_id"].map(unit_of)).sort_values(
+        ["competency_id", "score", "employee_id"],
+        ascending=[True, False, True],
+        kind="stable",
+    )
+    best = ranked.groupby(["competency_id", "unit"], sort=False, dropna=False).head(3)
+    return best.drop(columns="unit")
 
 
 #: Sheets of the Excel workbook, in order.
