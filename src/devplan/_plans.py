@@ -411,11 +411,18 @@ def transfer_risks(plans, weak, strong, employees, names) -> pd.DataFrame:
         "suggestion",
     ]
     emp = employees.drop_duplicates("employee_id").set_index("employee_id")
-    developing = plans[plans["purpose"] != "leverage_strength"][
-        ["employee_id", "competency_id"]
+
+    def lookup(ids, column):
+        # ``ids.map(emp[column])`` as text, by positions
+        at = _positions(emp.index, ids)
+        found = emp[column].astype("str").iloc[np.maximum(at, 0)]
+        return found.set_axis(ids.index).where(at >= 0)
+
+    developing = plans[["employee_id", "competency_id"]][
+        (plans["purpose"] != "leverage_strength").to_numpy()
     ].drop_duplicates()
     developing = developing.assign(
-        manager_id=developing["employee_id"].map(emp["manager_id"].astype(object))
+        manager_id=lookup(developing["employee_id"], "manager_id")
     ).dropna(subset=["manager_id"])
     weak = weak.rename(columns={"employee_id": "manager_id"})
     risks = developing.merge(weak, on=["manager_id", "competency_id"])
@@ -424,11 +431,9 @@ def transfer_risks(plans, weak, strong, employees, names) -> pd.DataFrame:
     # a coach: someone else with that signature strength, same unit first
     strong = strong.rename(columns={"employee_id": "coach_id"})
     strong = strong.assign(
-        unit=strong["coach_id"].map(emp["business_unit"].astype(object))
+        unit=lookup(strong["coach_id"], "business_unit")
     ).sort_values(["competency_id", "score", "coach_id"], ascending=[True, False, True])
-    risks = risks.assign(
-        unit=risks["employee_id"].map(emp["business_unit"].astype(object))
-    )
+    risks = risks.assign(unit=lookup(risks["employee_id"], "business_unit"))
     # the best three coaches per competency (and unit) always include one
     # who is neither the employee nor their manager
     best_in_unit = strong.groupby(
