@@ -403,7 +403,8 @@ class PathRecommender(BaseEstimator):
         # per item via its primary competency
         bucket = (score >= lo).astype(np.int8) + (score >= hi)
         bucket[np.isnan(score)] = 1
-        code = bucket[:, np.maximum(self.primary_, 0)] * np.int8(3)
+        # (np.take keeps rows contiguous, as everything downstream reads them)
+        code = np.take(bucket, np.maximum(self.primary_, 0), axis=1) * np.int8(3)
         code += level.astype(np.int8)[None, :]
         seniors = np.flatnonzero(senior)
         if len(seniors):
@@ -426,7 +427,7 @@ class PathRecommender(BaseEstimator):
         h_total = hours[sl].astype(float)
         money = budget[sl].astype(float)
         fit = self._level_fit(state["score"][sl], state["senior"][sl])
-        ok = allowed["ok"] & _FITS[fit]
+        ok = allowed["ok"] & np.take(_FITS, fit)
 
         # Candidates: allowed items that touch a competency where the person
         # has a strength, a weighted need or track content (nothing else can
@@ -547,6 +548,10 @@ class PathRecommender(BaseEstimator):
             return total
 
         strength_value = gather(strength) * self.talent_multiplier * fit_c
+        # strength values never change: their densities are computed once
+        strength_density = strength_value / (scale + 1e-12)
+        # each candidate's competencies, -1 where it has no effect
+        live_c = np.where(se > 0, sc, -1)
         track_value = gather(track_w) * self.track_weight * fit_c
 
         def need_value(weights, a):
@@ -595,21 +600,25 @@ class PathRecommender(BaseEstimator):
                 full = np.flatnonzero(live & (per_comp[took, c] >= n_cap))
                 if len(full):
                     who = took[full]
-                    hits = (sc[who] == c[full, None, None]) & (se[who] > 0)
+                    hits = live_c[who] == c[full, None, None]
                     valid[who] &= ~hits.any(axis=2)
             # an item taken is a met prerequisite for what builds on it
             if prereq is not None:
                 pending[took] -= (prereq[took] == items[:, None, None]).sum(axis=2)
             remaining[took] = np.maximum(remaining[took] - eff[items], 0.0)
 
-        def step(value_of, pool_hours, stage, phase, a):
+        def step(value_of, pool_hours, stage, phase, a, density_of=None):
             """One round: every active person takes their best feasible item.
 
+            ``density_of`` gives value / resource when it is known ahead.
             Returns the people still active (those who found one).
             """
             value = value_of(a)
             avail = feasible(pool_hours, a) & (value > 1e-9)
-            density = np.where(avail, value / (scale[a] + 1e-12), -np.inf)
+            if density_of is None:
+                density = np.where(avail, value / (scale[a] + 1e-12), -np.inf)
+            else:
+                density = np.where(avail, density_of[a], -np.inf)
             best = np.argmax(density, axis=1)
             found = np.isfinite(density[np.arange(len(a)), best])
             took, slot = a[found], best[found]
@@ -653,7 +662,12 @@ class PathRecommender(BaseEstimator):
         while len(active_s) or len(active_n):
             if len(active_s):
                 active_s = step(
-                    lambda a: strength_value[a], s_hours, stage, "strength", active_s
+                    lambda a: strength_value[a],
+                    s_hours,
+                    stage,
+                    "strength",
+                    active_s,
+                    strength_density,
                 )
             if len(active_n):
                 active_n = step(
