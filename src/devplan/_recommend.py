@@ -512,7 +512,8 @@ class PathRecommender(BaseEstimator):
         valid = np.zeros((n, m), dtype=bool)
         idx[r, pos] = j
         valid[r, pos] = True
-        sc, se = slot_c[idx], slot_e[idx]
+        # slot-major (slot, person, candidate): each slot's matrix contiguous
+        sc, se = np.take(slot_c.T, idx, axis=1), np.take(slot_e.T, idx, axis=1)
         h = self.items_["hours"].to_numpy()[idx]
         cost = self.items_["cost"].to_numpy()[idx]
         group = self._group[idx]
@@ -520,10 +521,9 @@ class PathRecommender(BaseEstimator):
         # prerequisites not yet met (neither completed before nor taken)
         prereq = None
         if self._prereqs is not None:
-            prereq = self._prereqs[idx]
+            prereq = np.take(self._prereqs.T, idx, axis=1)
             pending = np.zeros((n, m), dtype=np.int64)
-            for k in range(prereq.shape[2]):
-                p = prereq[:, :, k]
+            for p in prereq:
                 pending += (p >= 0) & ~np.take_along_axis(done, np.maximum(p, 0), 1)
             if not pending.any():
                 prereq = None
@@ -543,8 +543,8 @@ class PathRecommender(BaseEstimator):
         def gather(matrix):
             """Sum over a candidate's competency slots of matrix[:, competency]."""
             total = np.zeros((n, m))
-            for k in range(sc.shape[2]):
-                total += np.take_along_axis(matrix, sc[:, :, k], axis=1) * se[:, :, k]
+            for c, e in zip(sc, se, strict=True):
+                total += np.take_along_axis(matrix, c, axis=1) * e
             return total
 
         strength_value = gather(strength) * self.talent_multiplier * fit_c
@@ -556,10 +556,10 @@ class PathRecommender(BaseEstimator):
 
         def need_value(weights, a):
             total = np.zeros((len(a), m))
-            rem, wa, sca, sea = remaining[a], weights[a], sc[a], se[a]
-            for k in range(sc.shape[2]):
-                c = sca[:, :, k]
-                gain = np.minimum(sea[:, :, k], np.take_along_axis(rem, c, axis=1))
+            rem, wa = remaining[a], weights[a]
+            for slot_comp, slot_effect in zip(sc, se, strict=True):
+                c = slot_comp[a]
+                gain = np.minimum(slot_effect[a], np.take_along_axis(rem, c, axis=1))
                 total += gain * np.take_along_axis(wa, c, axis=1)
             return total * fit_c[a]
 
@@ -600,11 +600,16 @@ class PathRecommender(BaseEstimator):
                 full = np.flatnonzero(live & (per_comp[took, c] >= n_cap))
                 if len(full):
                     who = took[full]
-                    hits = live_c[who] == c[full, None, None]
-                    valid[who] &= ~hits.any(axis=2)
+                    hits = np.zeros((len(who), m), dtype=bool)
+                    for live in live_c:
+                        hits |= live[who] == c[full, None]
+                    valid[who] &= ~hits
             # an item taken is a met prerequisite for what builds on it
             if prereq is not None:
-                pending[took] -= (prereq[took] == items[:, None, None]).sum(axis=2)
+                met = np.zeros((len(took), m), dtype=np.int64)
+                for p in prereq:
+                    met += p[took] == items[:, None]
+                pending[took] -= met
             remaining[took] = np.maximum(remaining[took] - eff[items], 0.0)
 
         def step(value_of, pool_hours, stage, phase, a, density_of=None):
