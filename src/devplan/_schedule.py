@@ -192,11 +192,20 @@ def _managers(employees: pd.DataFrame, ids: pd.Series) -> pd.Series:
     """Line manager of each id in ``ids``; missing (NA) when there is none."""
     if "manager_id" not in employees.columns:
         return pd.Series(pd.NA, index=range(len(ids)), dtype="str")
-    table = employees[["employee_id", "manager_id"]].drop_duplicates("employee_id")
-    table = table.set_index("employee_id")
-    manager = table["manager_id"].astype("str")
-    manager = manager.where(manager.str.strip() != "")
-    return ids.astype("str").map(manager).astype("str").reset_index(drop=True)
+    known = employees["employee_id"]
+    if known.dtype != "str":
+        table = employees[["employee_id", "manager_id"]].drop_duplicates("employee_id")
+        table = table.set_index("employee_id")
+        manager = table["manager_id"].astype("str")
+        manager = manager.where(manager.str.strip() != "")
+        return ids.astype("str").map(manager).astype("str").reset_index(drop=True)
+    # each id's first row in employees, found by Arrow (as the first of
+    # repeated ids would be); blank managers are none
+    at = pc.index_in(_arrow(ids), value_set=_arrow(known))
+    at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False)
+    manager = employees["manager_id"].astype("str").array.take(at, allow_fill=True)
+    manager = pd.Series(manager, dtype="str")
+    return manager.where(manager.str.strip() != "")
 
 
 def _words(kind: pd.Series) -> pd.Series:
@@ -336,7 +345,10 @@ def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
     sel["priority"] = pd.to_numeric(sel["priority"], errors="coerce").astype("float64")
     for column in ("title", "level", "purpose", "rationale", "prerequisites"):
         sel[column] = sel[column].astype("str").fillna("")
-    duplicated = sel.duplicated(["employee_id", "item_id"])
+    # one integer key per employee × item
+    emp = pd.factorize(sel["employee_id"])[0].astype(np.int64)
+    item = pd.factorize(sel["item_id"])[0].astype(np.int64)
+    duplicated = pd.Series(emp * (item.max(initial=0) + 1) + item).duplicated()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])
         raise ValueError(
@@ -357,8 +369,10 @@ def _capacities(employees: pd.DataFrame, emp_ids: pd.Index) -> np.ndarray:
             "expected unique ids."
         )
     hours = pd.to_numeric(employees["learning_hours_per_month"], errors="coerce")
-    capacity = pd.Series(hours.to_numpy(dtype="float64"), index=ids.to_numpy())
-    out = capacity.reindex(emp_ids.astype("str")).to_numpy(dtype="float64")
+    # each id's row (ids are unique), found by Arrow; missing: NaN
+    at = pc.index_in(_arrow(emp_ids), value_set=_arrow(ids))
+    at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False)
+    out = np.append(hours.to_numpy(dtype="float64"), np.nan)[at]
     bad = ~(np.isfinite(out) & (out > 0))
     if bad.any():
         who = emp_ids[np.flatnonzero(bad)[:5]].tolist()
