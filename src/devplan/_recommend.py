@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -815,10 +817,19 @@ def _prerequisite_matrix(items: pd.DataFrame):
 def _positions(index: pd.Index, values) -> np.ndarray:
     """Positions of ``values`` in ``index`` (-1 when absent).
 
-    Hashes each distinct value once: much faster than
-    ``index.get_indexer(values)`` when values repeat (people × competencies).
+    Text looked up in a unique text index goes to Arrow (``index_in``: one
+    hash table of the index, one probe per value); anything else hashes
+    each distinct value once, much faster than ``index.get_indexer(values)``
+    when values repeat (people × competencies).
     """
     values = values if isinstance(values, pd.Series) else pd.Series(values)
+    if values.dtype == "str" and index.dtype == "str" and index.is_unique:
+        # text in text: Arrow hashes the index once and probes every value
+        # (missing values find nothing)
+        found = pc.index_in(
+            _text_array(values), value_set=_text_array(index), skip_nulls=True
+        )
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         uniques = values.cat.categories
@@ -827,6 +838,14 @@ def _positions(index: pd.Index, values) -> np.ndarray:
     # a trailing -1 is what missing values (code -1) find
     found = np.append(index.get_indexer(pd.Index(uniques).astype(str)), -1)
     return found[codes]
+
+
+def _text_array(values) -> pa.Array:
+    """A ``str`` Series or Index as one Arrow array."""
+    array = pa.array(values.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array
 
 
 def _blocks(counts, cells):
