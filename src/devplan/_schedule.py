@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from devplan._schema import ITEM_KINDS, KIND_GROUP
 from devplan._schema import require_columns as _check_columns
 from devplan._text import TEXT as _TEXT
+from devplan._text import isin as _isin
 from devplan._text import join_groups as _join_groups
 
 __all__ = ["manager_actions", "followups", "schedule", "to_ics", "write_ics"]
@@ -296,7 +297,8 @@ def _group_starts(keys: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
     _check_columns(selected, "selected", _REQUIRED)
-    sel = selected.reset_index(drop=True).copy()
+    # (copy-on-write: assigning columns below never changes ``selected``)
+    sel = selected.reset_index(drop=True)
     for column, default in _DEFAULTS.items():
         if column not in sel.columns:
             sel[column] = default
@@ -308,9 +310,9 @@ def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
             )
         sel[column] = sel[column].astype("str")
     kind = sel["kind"].astype("str")
-    bad = ~kind.isin(ITEM_KINDS)
+    bad = ~_isin(kind, ITEM_KINDS)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"Got kind={kind.iloc[row]!r} in row {row} of selected; expected one "
             f"of {list(ITEM_KINDS)}."
@@ -323,9 +325,9 @@ def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
         sel["group"] = sel["group"].astype("str").fillna(derived)
     else:
         sel["group"] = derived
-    bad = ~sel["group"].isin(GROUP_ORDER)
+    bad = ~_isin(sel["group"], GROUP_ORDER)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"Got group={sel['group'].iloc[row]!r} in row {row} of selected; "
             f"expected one of {list(GROUP_ORDER)}."
@@ -395,17 +397,17 @@ def _prerequisite_edges(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     employee = sel["employee_id"]
     wanted = pd.DataFrame(
         {
-            "employee_id": employee.iloc[rows].to_numpy(),
-            "item_id": listed.to_numpy(),
+            "employee_id": employee.iloc[rows].array,
+            "item_id": listed.array,
             "dst": rows,
         }
     )
     # Candidates: the items of the people who list prerequisites.
-    mine = np.flatnonzero(employee.isin(wanted["employee_id"]).to_numpy())
+    mine = np.flatnonzero(_isin(employee, wanted["employee_id"]))
     key = pd.DataFrame(
         {
-            "employee_id": employee.iloc[mine].to_numpy(),
-            "item_id": sel["item_id"].iloc[mine].to_numpy(),
+            "employee_id": employee.iloc[mine].array,
+            "item_id": sel["item_id"].iloc[mine].array,
             "src": mine,
         }
     )
