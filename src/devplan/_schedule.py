@@ -811,7 +811,10 @@ def _plan_frame(plans: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pa.Array
         competency_id=p["competency_id"].astype("str"),
     )
     person = _ranks(p["employee_id"])
-    order = np.lexsort((_ranks(p["step"]), person))
+    step = p["step"]
+    # whole numbers sort as themselves (their ranks keep their order)
+    step = step.to_numpy() if step.dtype.kind in "iu" else _ranks(step)
+    order = np.lexsort((step, person))
     if (order != np.arange(len(order))).any():
         p, person = p.iloc[order], person[order]
     p = p.reset_index(drop=True)
