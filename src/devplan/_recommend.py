@@ -696,9 +696,7 @@ class PathRecommender(BaseEstimator):
         rows, j, phase, benefit = records
         rows = rows.astype(np.int64)
         j = j.astype(np.int64)
-        contrib_s = eff[j] * state["strength"][rows]
         contrib_n = eff[j] * (state["need_gap"][rows] > 0)
-        contrib_t = eff[j] * state["track_weight"][rows]
         # purpose codes index PURPOSES
         purpose = np.where(
             phase == PHASES.index("strength"),
@@ -710,14 +708,13 @@ class PathRecommender(BaseEstimator):
                 2,
             ),
         )
-        comp = np.choose(
-            purpose,
-            [
-                np.argmax(contrib_s, axis=1),
-                np.argmax(contrib_n, axis=1),
-                np.argmax(contrib_t, axis=1),
-            ],
-        )
+        # the competency it contributes most to, by its purpose's weights
+        comp = np.argmax(contrib_n, axis=1)
+        for code, weights in ((0, state["strength"]), (2, state["track_weight"])):
+            these = np.flatnonzero(purpose == code)
+            if len(these):
+                contrib = eff[j[these]] * weights[rows[these]]
+                comp[these] = np.argmax(contrib, axis=1)
         # an item chosen for no weighted competency is listed under its main one
         comp = np.where(eff[j, comp] <= 0, self.primary_[j], comp)
 
