@@ -831,10 +831,11 @@ def _competency_lists(
     p: pd.DataFrame, person: np.ndarray, names: Mapping[str, str] | None
 ) -> pa.Array:
     """Per person, the plan's competencies in order of first appearance."""
-    competency = pd.factorize(p["competency_id"], use_na_sentinel=False)[0]
+    competency, distinct = pd.factorize(p["competency_id"], use_na_sentinel=False)
     key = person * (competency.max(initial=0) + 1) + competency
     first = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
-    label = _label_text(p["competency_id"].iloc[first], names)
+    # each distinct id labelled once
+    label = _arrow(_label(pd.Series(distinct), names)).take(competency[first])
     return _join_groups(person[first], label, _n_people(person), ", ")
 
 
