@@ -394,25 +394,18 @@ def _prerequisite_edges(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     listed = listed.dropna().astype("str").str.strip()
     listed = listed[listed != ""]
     rows = listed.index.to_numpy(dtype=np.int64)
-    employee = sel["employee_id"]
-    wanted = pd.DataFrame(
-        {
-            "employee_id": employee.iloc[rows].array,
-            "item_id": listed.array,
-            "dst": rows,
-        }
-    )
-    # Candidates: the items of the people who list prerequisites.
-    mine = np.flatnonzero(_isin(employee, wanted["employee_id"]))
-    key = pd.DataFrame(
-        {
-            "employee_id": employee.iloc[mine].array,
-            "item_id": sel["item_id"].iloc[mine].array,
-            "src": mine,
-        }
-    )
-    pairs = wanted.merge(key, on=["employee_id", "item_id"])
-    pairs = pairs.loc[pairs["src"] != pairs["dst"], ["src", "dst"]].drop_duplicates()
+    # Integer keys of (employee, item): each selected row has its own (no
+    # item twice per person), so a listed prerequisite finds at most one row.
+    emp = pd.factorize(sel["employee_id"])[0].astype(np.int64)
+    items = pd.concat([sel["item_id"], listed], ignore_index=True)
+    item = pd.factorize(items)[0].astype(np.int64)
+    n_items = item.max(initial=0) + 1
+    own = emp * n_items + item[: len(sel)]
+    wanted = emp[rows] * n_items + item[len(sel) :]
+    src = pd.Index(own).get_indexer(wanted)
+    dst = rows
+    keep = (src >= 0) & (src != dst)
+    pairs = pd.DataFrame({"src": src[keep], "dst": dst[keep]}).drop_duplicates()
     return pairs["src"].to_numpy(np.int64), pairs["dst"].to_numpy(np.int64)
 
 
