@@ -32,7 +32,13 @@ from devplan import (
     build_plans,
     match_mentors,
 )
-from devplan._plans import _rationale, default_start_date
+from devplan._plans import (
+    _rationale,
+    _summary,
+    default_start_date,
+    risk_inputs,
+    transfer_risks,
+)
 from devplan._recommend import _person_state
 from devplan._schedule import followups, manager_actions, schedule
 from devplan.datasets import make_organisation
@@ -69,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # the stages alone (for where the time goes)
     start = time.perf_counter()
-    selected, _ = rec.recommend(
+    selected, unmet = rec.recommend(
         profiles,
         tracks,
         bundle.employees,
@@ -90,6 +96,14 @@ def main(argv: list[str] | None = None) -> None:
     manager_actions(plans, bundle.employees, start_date=day)
     followups(plans, bundle.employees, start_date=day)
     rows.append(("  actions + follow-ups", time.perf_counter() - start))
+    # the rest of build_plans besides chunking: the per-plan summary (per
+    # chunk) and transfer risks (once, over the whole organisation)
+    start = time.perf_counter()
+    _summary(tracks, plans, selected, unmet)
+    rows.append(("  plan summary", time.perf_counter() - start))
+    start = time.perf_counter()
+    transfer_risks(plans, *risk_inputs(profiles), bundle.employees, names)
+    rows.append(("  transfer risks", time.perf_counter() - start))
 
     # the whole of plan generation, as generate_plans runs it after scoring,
     # in this process and in worker processes (chunks of 10,000 employees);

@@ -19,7 +19,7 @@ import pandas as pd
 from devplan._config import Config
 from devplan._mentoring import empty_mentoring
 from devplan._models import Plan
-from devplan._recommend import PathRecommender, _positions
+from devplan._recommend import GROUPS, PathRecommender, _positions
 from devplan._schedule import followups as make_followups
 from devplan._schedule import manager_actions as make_actions
 from devplan._schedule import schedule
@@ -327,10 +327,17 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
         c = _positions(comps, frame["competency_id"])
         return np.where((p >= 0) & (c >= 0), p * len(comps) + c, -1)
 
-    pkey = key(profiles)
+    pkey, skey = key(profiles), key(selected)
     known = np.flatnonzero(pkey >= 0)
-    row = pd.Index(pkey[known]).get_indexer(key(selected))
-    row = np.where(row >= 0, known[np.maximum(row, 0)], -1)
+    # keys index a dense table of profile rows (one row per person and
+    # competency; repeated rows fail in get_indexer, as they always did)
+    table = np.full(len(people) * len(comps) + 1, -1, dtype=np.int64)
+    table[pkey[known]] = known
+    if (table[pkey[known]] == known).all():
+        row = table[skey]  # key -1 finds the table's last cell: -1
+    else:
+        row = pd.Index(pkey[known]).get_indexer(skey)
+        row = np.where(row >= 0, known[np.maximum(row, 0)], -1)
     found = row >= 0
 
     def column(name):
@@ -338,8 +345,9 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
         return pd.Series(np.where(found, values, np.nan), index=selected.index)
 
     purpose = selected["purpose"].to_numpy(dtype=object)
-    name = selected["competency_id"].astype(str)
-    name = name.map(names).fillna(name)
+    name = _each_value(
+        selected["competency_id"].astype(str), lambda u: u.map(names).fillna(u)
+    )
     parts = []
     s = purpose == "leverage_strength"
     if s.any():
@@ -372,9 +380,20 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
     c = ~(s | n)
     if c.any():
         track = tracks.set_index(tracks["employee_id"].astype(str))["track"]
-        track = selected["employee_id"][c].astype(str).map(track.astype(str))
+        track = _each_value(
+            selected["employee_id"][c].astype(str),
+            lambda u: u.map(track.astype(str)),
+        )
         parts.append(track.str.replace("_", " ") + " track core: " + name[c])
     return pd.concat(parts).reindex(selected.index).astype("str")
+
+
+def _each_value(values: pd.Series, make) -> pd.Series:
+    """``make(values)`` computed once per distinct value (``make`` maps a
+    Series of distinct values, missing included, to one text each)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    texts = make(pd.Series(uniques, dtype=values.dtype))
+    return pd.Series(texts.array.take(codes), index=values.index)
 
 
 def _formatted(values: pd.Series, decimals: int) -> pd.Series:
@@ -411,11 +430,18 @@ def transfer_risks(plans, weak, strong, employees, names) -> pd.DataFrame:
         "suggestion",
     ]
     emp = employees.drop_duplicates("employee_id").set_index("employee_id")
-    developing = plans[plans["purpose"] != "leverage_strength"][
-        ["employee_id", "competency_id"]
+
+    def lookup(ids, column):
+        # ``ids.map(emp[column])`` as text, by positions
+        at = _positions(emp.index, ids)
+        found = emp[column].astype("str").iloc[np.maximum(at, 0)]
+        return found.set_axis(ids.index).where(at >= 0)
+
+    developing = plans[["employee_id", "competency_id"]][
+        (plans["purpose"] != "leverage_strength").to_numpy()
     ].drop_duplicates()
     developing = developing.assign(
-        manager_id=developing["employee_id"].map(emp["manager_id"].astype(object))
+        manager_id=lookup(developing["employee_id"], "manager_id")
     ).dropna(subset=["manager_id"])
     weak = weak.rename(columns={"employee_id": "manager_id"})
     risks = developing.merge(weak, on=["manager_id", "competency_id"])
@@ -424,11 +450,9 @@ def transfer_risks(plans, weak, strong, employees, names) -> pd.DataFrame:
     # a coach: someone else with that signature strength, same unit first
     strong = strong.rename(columns={"employee_id": "coach_id"})
     strong = strong.assign(
-        unit=strong["coach_id"].map(emp["business_unit"].astype(object))
+        unit=lookup(strong["coach_id"], "business_unit")
     ).sort_values(["competency_id", "score", "coach_id"], ascending=[True, False, True])
-    risks = risks.assign(
-        unit=risks["employee_id"].map(emp["business_unit"].astype(object))
-    )
+    risks = risks.assign(unit=lookup(risks["employee_id"], "business_unit"))
     # the best three coaches per competency (and unit) always include one
     # who is neither the employee nor their manager
     best_in_unit = strong.groupby(
@@ -511,16 +535,19 @@ def _summary(tracks, plans, selected, unmet) -> pd.DataFrame:
     ids = pd.Index(tracks["employee_id"].astype(str), name="employee_id")
     n = len(ids)
     p = _positions(ids, plans["employee_id"])
-    hours = plans["hours"].to_numpy(dtype=float)
 
-    def per_person(rows, weights=None):
+    def per_person(rows, **weights):
+        """Rows per person, or the sums of each of ``weights`` per person."""
         keep = rows >= 0
-        if weights is None:
+        if not weights:
             return np.bincount(rows[keep], minlength=n)
-        # pandas sums with compensation (as a groupby on ids did)
-        sums = pd.Series(weights[keep]).groupby(rows[keep]).sum()
-        out = np.zeros(n)
-        out[sums.index.to_numpy()] = sums.to_numpy()
+        # pandas sums with compensation (as a groupby on ids did), all
+        # columns in one pass
+        frame = pd.DataFrame({name: w[keep] for name, w in weights.items()})
+        sums = frame.groupby(rows[keep]).sum()
+        out = {name: np.zeros(n) for name in weights}
+        for name in weights:
+            out[name][sums.index.to_numpy()] = sums[name].to_numpy()
         return out
 
     # the selected items that made it into the schedule
@@ -532,26 +559,33 @@ def _summary(tracks, plans, selected, unmet) -> pd.DataFrame:
     )
     sel_hours = selected["hours"].to_numpy(dtype=float)
     critical = (selected["phase"] == "critical").to_numpy() & scheduled
+    hours = plans["hours"].to_numpy(dtype=float)
+    group = plans["group"].astype(str).to_numpy()
+    planned = per_person(
+        p,
+        hours=hours,
+        cost=plans["cost"].to_numpy(dtype=float),
+        strength=hours * (plans["purpose"] == "leverage_strength").to_numpy(),
+        **{g: hours * (group == g) for g in GROUPS},
+    )
+    chosen = per_person(
+        sp,
+        critical=sel_hours * critical,
+        benefit=selected["benefit"].to_numpy(dtype=float) * scheduled,
+    )
     out = pd.DataFrame(index=ids)
     out["n_items"] = per_person(p).astype(np.int64)
-    out["hours"] = per_person(p, hours)
-    out["cost"] = per_person(p, plans["cost"].to_numpy(dtype=float))
-    strength_hours = per_person(
-        p, hours * (plans["purpose"] == "leverage_strength").to_numpy()
-    )
-    after_critical = out["hours"].to_numpy() - per_person(sp, sel_hours * critical)
+    out["hours"] = planned["hours"]
+    out["cost"] = planned["cost"]
+    after_critical = out["hours"].to_numpy() - chosen["critical"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = strength_hours / after_critical
+        share = planned["strength"] / after_critical
     out["strength_share"] = np.where(after_critical > 0, share, np.nan)
-    out["expected_benefit"] = per_person(
-        sp, selected["benefit"].to_numpy(dtype=float) * scheduled
-    )
-    group = plans["group"].astype(str).to_numpy()
-    for g in ("experience", "exposure", "education"):
-        part = per_person(p, hours * (group == g))
+    out["expected_benefit"] = chosen["benefit"]
+    for g in GROUPS:
         with np.errstate(invalid="ignore", divide="ignore"):
             out[f"{g}_share"] = np.where(
-                out["hours"] > 0, part / out["hours"].to_numpy(), np.nan
+                out["hours"] > 0, planned[g] / out["hours"].to_numpy(), np.nan
             )
     out["n_unmet"] = per_person(_positions(ids, unmet["employee_id"])).astype(np.int64)
     return out.reset_index()

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -403,7 +405,8 @@ class PathRecommender(BaseEstimator):
         # per item via its primary competency
         bucket = (score >= lo).astype(np.int8) + (score >= hi)
         bucket[np.isnan(score)] = 1
-        code = bucket[:, np.maximum(self.primary_, 0)] * np.int8(3)
+        # (np.take keeps rows contiguous, as everything downstream reads them)
+        code = np.take(bucket, np.maximum(self.primary_, 0), axis=1) * np.int8(3)
         code += level.astype(np.int8)[None, :]
         seniors = np.flatnonzero(senior)
         if len(seniors):
@@ -426,7 +429,7 @@ class PathRecommender(BaseEstimator):
         h_total = hours[sl].astype(float)
         money = budget[sl].astype(float)
         fit = self._level_fit(state["score"][sl], state["senior"][sl])
-        ok = allowed["ok"] & _FITS[fit]
+        ok = allowed["ok"] & np.take(_FITS, fit)
 
         # Candidates: allowed items that touch a competency where the person
         # has a strength, a weighted need or track content (nothing else can
@@ -511,7 +514,8 @@ class PathRecommender(BaseEstimator):
         valid = np.zeros((n, m), dtype=bool)
         idx[r, pos] = j
         valid[r, pos] = True
-        sc, se = slot_c[idx], slot_e[idx]
+        # slot-major (slot, person, candidate): each slot's matrix contiguous
+        sc, se = np.take(slot_c.T, idx, axis=1), np.take(slot_e.T, idx, axis=1)
         h = self.items_["hours"].to_numpy()[idx]
         cost = self.items_["cost"].to_numpy()[idx]
         group = self._group[idx]
@@ -519,10 +523,9 @@ class PathRecommender(BaseEstimator):
         # prerequisites not yet met (neither completed before nor taken)
         prereq = None
         if self._prereqs is not None:
-            prereq = self._prereqs[idx]
+            prereq = np.take(self._prereqs.T, idx, axis=1)
             pending = np.zeros((n, m), dtype=np.int64)
-            for k in range(prereq.shape[2]):
-                p = prereq[:, :, k]
+            for p in prereq:
                 pending += (p >= 0) & ~np.take_along_axis(done, np.maximum(p, 0), 1)
             if not pending.any():
                 prereq = None
@@ -542,19 +545,23 @@ class PathRecommender(BaseEstimator):
         def gather(matrix):
             """Sum over a candidate's competency slots of matrix[:, competency]."""
             total = np.zeros((n, m))
-            for k in range(sc.shape[2]):
-                total += np.take_along_axis(matrix, sc[:, :, k], axis=1) * se[:, :, k]
+            for c, e in zip(sc, se, strict=True):
+                total += np.take_along_axis(matrix, c, axis=1) * e
             return total
 
         strength_value = gather(strength) * self.talent_multiplier * fit_c
+        # strength values never change: their densities are computed once
+        strength_density = strength_value / (scale + 1e-12)
+        # each candidate's competencies, -1 where it has no effect
+        live_c = np.where(se > 0, sc, -1)
         track_value = gather(track_w) * self.track_weight * fit_c
 
         def need_value(weights, a):
             total = np.zeros((len(a), m))
-            rem, wa, sca, sea = remaining[a], weights[a], sc[a], se[a]
-            for k in range(sc.shape[2]):
-                c = sca[:, :, k]
-                gain = np.minimum(sea[:, :, k], np.take_along_axis(rem, c, axis=1))
+            rem, wa = remaining[a], weights[a]
+            for slot_comp, slot_effect in zip(sc, se, strict=True):
+                c = slot_comp[a]
+                gain = np.minimum(slot_effect[a], np.take_along_axis(rem, c, axis=1))
                 total += gain * np.take_along_axis(wa, c, axis=1)
             return total * fit_c[a]
 
@@ -595,21 +602,30 @@ class PathRecommender(BaseEstimator):
                 full = np.flatnonzero(live & (per_comp[took, c] >= n_cap))
                 if len(full):
                     who = took[full]
-                    hits = (sc[who] == c[full, None, None]) & (se[who] > 0)
-                    valid[who] &= ~hits.any(axis=2)
+                    hits = np.zeros((len(who), m), dtype=bool)
+                    for live in live_c:
+                        hits |= live[who] == c[full, None]
+                    valid[who] &= ~hits
             # an item taken is a met prerequisite for what builds on it
             if prereq is not None:
-                pending[took] -= (prereq[took] == items[:, None, None]).sum(axis=2)
+                met = np.zeros((len(took), m), dtype=np.int64)
+                for p in prereq:
+                    met += p[took] == items[:, None]
+                pending[took] -= met
             remaining[took] = np.maximum(remaining[took] - eff[items], 0.0)
 
-        def step(value_of, pool_hours, stage, phase, a):
+        def step(value_of, pool_hours, stage, phase, a, density_of=None):
             """One round: every active person takes their best feasible item.
 
+            ``density_of`` gives value / resource when it is known ahead.
             Returns the people still active (those who found one).
             """
             value = value_of(a)
             avail = feasible(pool_hours, a) & (value > 1e-9)
-            density = np.where(avail, value / (scale[a] + 1e-12), -np.inf)
+            if density_of is None:
+                density = np.where(avail, value / (scale[a] + 1e-12), -np.inf)
+            else:
+                density = np.where(avail, density_of[a], -np.inf)
             best = np.argmax(density, axis=1)
             found = np.isfinite(density[np.arange(len(a)), best])
             took, slot = a[found], best[found]
@@ -653,7 +669,12 @@ class PathRecommender(BaseEstimator):
         while len(active_s) or len(active_n):
             if len(active_s):
                 active_s = step(
-                    lambda a: strength_value[a], s_hours, stage, "strength", active_s
+                    lambda a: strength_value[a],
+                    s_hours,
+                    stage,
+                    "strength",
+                    active_s,
+                    strength_density,
                 )
             if len(active_n):
                 active_n = step(
@@ -675,9 +696,7 @@ class PathRecommender(BaseEstimator):
         rows, j, phase, benefit = records
         rows = rows.astype(np.int64)
         j = j.astype(np.int64)
-        contrib_s = eff[j] * state["strength"][rows]
         contrib_n = eff[j] * (state["need_gap"][rows] > 0)
-        contrib_t = eff[j] * state["track_weight"][rows]
         # purpose codes index PURPOSES
         purpose = np.where(
             phase == PHASES.index("strength"),
@@ -689,14 +708,13 @@ class PathRecommender(BaseEstimator):
                 2,
             ),
         )
-        comp = np.choose(
-            purpose,
-            [
-                np.argmax(contrib_s, axis=1),
-                np.argmax(contrib_n, axis=1),
-                np.argmax(contrib_t, axis=1),
-            ],
-        )
+        # the competency it contributes most to, by its purpose's weights
+        comp = np.argmax(contrib_n, axis=1)
+        for code, weights in ((0, state["strength"]), (2, state["track_weight"])):
+            these = np.flatnonzero(purpose == code)
+            if len(these):
+                contrib = eff[j[these]] * weights[rows[these]]
+                comp[these] = np.argmax(contrib, axis=1)
         # an item chosen for no weighted competency is listed under its main one
         comp = np.where(eff[j, comp] <= 0, self.primary_[j], comp)
 
@@ -796,10 +814,19 @@ def _prerequisite_matrix(items: pd.DataFrame):
 def _positions(index: pd.Index, values) -> np.ndarray:
     """Positions of ``values`` in ``index`` (-1 when absent).
 
-    Hashes each distinct value once: much faster than
-    ``index.get_indexer(values)`` when values repeat (people × competencies).
+    Text looked up in a unique text index goes to Arrow (``index_in``: one
+    hash table of the index, one probe per value); anything else hashes
+    each distinct value once, much faster than ``index.get_indexer(values)``
+    when values repeat (people × competencies).
     """
     values = values if isinstance(values, pd.Series) else pd.Series(values)
+    if values.dtype == "str" and index.dtype == "str" and index.is_unique:
+        # text in text: Arrow hashes the index once and probes every value
+        # (missing values find nothing)
+        found = pc.index_in(
+            _text_array(values), value_set=_text_array(index), skip_nulls=True
+        )
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         uniques = values.cat.categories
@@ -808,6 +835,14 @@ def _positions(index: pd.Index, values) -> np.ndarray:
     # a trailing -1 is what missing values (code -1) find
     found = np.append(index.get_indexer(pd.Index(uniques).astype(str)), -1)
     return found[codes]
+
+
+def _text_array(values) -> pa.Array:
+    """A ``str`` Series or Index as one Arrow array."""
+    array = pa.array(values.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array
 
 
 def _blocks(counts, cells):

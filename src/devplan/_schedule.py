@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from devplan._schema import ITEM_KINDS, KIND_GROUP
 from devplan._schema import require_columns as _check_columns
 from devplan._text import TEXT as _TEXT
+from devplan._text import isin as _isin
 from devplan._text import join_groups as _join_groups
 
 __all__ = ["manager_actions", "followups", "schedule", "to_ics", "write_ics"]
@@ -192,11 +193,20 @@ def _managers(employees: pd.DataFrame, ids: pd.Series) -> pd.Series:
     """Line manager of each id in ``ids``; missing (NA) when there is none."""
     if "manager_id" not in employees.columns:
         return pd.Series(pd.NA, index=range(len(ids)), dtype="str")
-    table = employees[["employee_id", "manager_id"]].drop_duplicates("employee_id")
-    table = table.set_index("employee_id")
-    manager = table["manager_id"].astype("str")
-    manager = manager.where(manager.str.strip() != "")
-    return ids.astype("str").map(manager).astype("str").reset_index(drop=True)
+    known = employees["employee_id"]
+    if known.dtype != "str":
+        table = employees[["employee_id", "manager_id"]].drop_duplicates("employee_id")
+        table = table.set_index("employee_id")
+        manager = table["manager_id"].astype("str")
+        manager = manager.where(manager.str.strip() != "")
+        return ids.astype("str").map(manager).astype("str").reset_index(drop=True)
+    # each id's first row in employees, found by Arrow (as the first of
+    # repeated ids would be); blank managers are none
+    at = pc.index_in(_arrow(ids), value_set=_arrow(known))
+    at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False)
+    manager = employees["manager_id"].astype("str").array.take(at, allow_fill=True)
+    manager = pd.Series(manager, dtype="str")
+    return manager.where(manager.str.strip() != "")
 
 
 def _words(kind: pd.Series) -> pd.Series:
@@ -287,7 +297,8 @@ def _group_starts(keys: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
     _check_columns(selected, "selected", _REQUIRED)
-    sel = selected.reset_index(drop=True).copy()
+    # (copy-on-write: assigning columns below never changes ``selected``)
+    sel = selected.reset_index(drop=True)
     for column, default in _DEFAULTS.items():
         if column not in sel.columns:
             sel[column] = default
@@ -299,9 +310,9 @@ def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
             )
         sel[column] = sel[column].astype("str")
     kind = sel["kind"].astype("str")
-    bad = ~kind.isin(ITEM_KINDS)
+    bad = ~_isin(kind, ITEM_KINDS)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"Got kind={kind.iloc[row]!r} in row {row} of selected; expected one "
             f"of {list(ITEM_KINDS)}."
@@ -314,9 +325,9 @@ def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
         sel["group"] = sel["group"].astype("str").fillna(derived)
     else:
         sel["group"] = derived
-    bad = ~sel["group"].isin(GROUP_ORDER)
+    bad = ~_isin(sel["group"], GROUP_ORDER)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
+        row = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"Got group={sel['group'].iloc[row]!r} in row {row} of selected; "
             f"expected one of {list(GROUP_ORDER)}."
@@ -336,7 +347,10 @@ def _prepare_selected(selected: pd.DataFrame) -> pd.DataFrame:
     sel["priority"] = pd.to_numeric(sel["priority"], errors="coerce").astype("float64")
     for column in ("title", "level", "purpose", "rationale", "prerequisites"):
         sel[column] = sel[column].astype("str").fillna("")
-    duplicated = sel.duplicated(["employee_id", "item_id"])
+    # one integer key per employee × item
+    emp = pd.factorize(sel["employee_id"])[0].astype(np.int64)
+    item = pd.factorize(sel["item_id"])[0].astype(np.int64)
+    duplicated = pd.Series(emp * (item.max(initial=0) + 1) + item).duplicated()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0])
         raise ValueError(
@@ -357,8 +371,10 @@ def _capacities(employees: pd.DataFrame, emp_ids: pd.Index) -> np.ndarray:
             "expected unique ids."
         )
     hours = pd.to_numeric(employees["learning_hours_per_month"], errors="coerce")
-    capacity = pd.Series(hours.to_numpy(dtype="float64"), index=ids.to_numpy())
-    out = capacity.reindex(emp_ids.astype("str")).to_numpy(dtype="float64")
+    # each id's row (ids are unique), found by Arrow; missing: NaN
+    at = pc.index_in(_arrow(emp_ids), value_set=_arrow(ids))
+    at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False)
+    out = np.append(hours.to_numpy(dtype="float64"), np.nan)[at]
     bad = ~(np.isfinite(out) & (out > 0))
     if bad.any():
         who = emp_ids[np.flatnonzero(bad)[:5]].tolist()
@@ -378,25 +394,18 @@ def _prerequisite_edges(sel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     listed = listed.dropna().astype("str").str.strip()
     listed = listed[listed != ""]
     rows = listed.index.to_numpy(dtype=np.int64)
-    employee = sel["employee_id"]
-    wanted = pd.DataFrame(
-        {
-            "employee_id": employee.iloc[rows].to_numpy(),
-            "item_id": listed.to_numpy(),
-            "dst": rows,
-        }
-    )
-    # Candidates: the items of the people who list prerequisites.
-    mine = np.flatnonzero(employee.isin(wanted["employee_id"]).to_numpy())
-    key = pd.DataFrame(
-        {
-            "employee_id": employee.iloc[mine].to_numpy(),
-            "item_id": sel["item_id"].iloc[mine].to_numpy(),
-            "src": mine,
-        }
-    )
-    pairs = wanted.merge(key, on=["employee_id", "item_id"])
-    pairs = pairs.loc[pairs["src"] != pairs["dst"], ["src", "dst"]].drop_duplicates()
+    # Integer keys of (employee, item): each selected row has its own (no
+    # item twice per person), so a listed prerequisite finds at most one row.
+    emp = pd.factorize(sel["employee_id"])[0].astype(np.int64)
+    items = pd.concat([sel["item_id"], listed], ignore_index=True)
+    item = pd.factorize(items)[0].astype(np.int64)
+    n_items = item.max(initial=0) + 1
+    own = emp * n_items + item[: len(sel)]
+    wanted = emp[rows] * n_items + item[len(sel) :]
+    src = pd.Index(own).get_indexer(wanted)
+    dst = rows
+    keep = (src >= 0) & (src != dst)
+    pairs = pd.DataFrame({"src": src[keep], "dst": dst[keep]}).drop_duplicates()
     return pairs["src"].to_numpy(np.int64), pairs["dst"].to_numpy(np.int64)
 
 
@@ -795,7 +804,10 @@ def _plan_frame(plans: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pa.Array
         competency_id=p["competency_id"].astype("str"),
     )
     person = _ranks(p["employee_id"])
-    order = np.lexsort((_ranks(p["step"]), person))
+    step = p["step"]
+    # whole numbers sort as themselves (their ranks keep their order)
+    step = step.to_numpy() if step.dtype.kind in "iu" else _ranks(step)
+    order = np.lexsort((step, person))
     if (order != np.arange(len(order))).any():
         p, person = p.iloc[order], person[order]
     p = p.reset_index(drop=True)
@@ -812,10 +824,11 @@ def _competency_lists(
     p: pd.DataFrame, person: np.ndarray, names: Mapping[str, str] | None
 ) -> pa.Array:
     """Per person, the plan's competencies in order of first appearance."""
-    competency = pd.factorize(p["competency_id"], use_na_sentinel=False)[0]
+    competency, distinct = pd.factorize(p["competency_id"], use_na_sentinel=False)
     key = person * (competency.max(initial=0) + 1) + competency
     first = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
-    label = _label_text(p["competency_id"].iloc[first], names)
+    # each distinct id labelled once
+    label = _arrow(_label(pd.Series(distinct), names)).take(competency[first])
     return _join_groups(person[first], label, _n_people(person), ", ")
 
 
