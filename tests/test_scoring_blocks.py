@@ -477,3 +477,20 @@ def test_a_file_is_not_a_work_folder(tmp_path):
     path.write_text("")
     with pytest.raises(ValueError, match="expected a folder"):
         CompetencyScorer().fit_blocks(_blocks(b, [["A", "B", "C", "D"]]), workdir=path)
+
+
+def test_row_blocks_of_the_estimate_change_no_bit(monkeypatch):
+    """The empirical-Bayes step works on blocks of rows (a million people's
+    matrices are 200 MB each); every step is within a row, so blocks of 17
+    rows give the same fit and scores, bit for bit, as one block."""
+    from devplan import _scoring
+    from devplan.datasets import load_sample
+
+    bundle = load_sample()
+    whole = CompetencyScorer().fit(bundle)
+    expected = whole.profiles(bundle)
+    monkeypatch.setattr(_scoring._row_blocks, "__defaults__", (17,))
+    blocked = CompetencyScorer().fit(bundle)
+    assert np.array_equal(blocked.profile_variance_, whole.profile_variance_)
+    assert np.array_equal(blocked.use_profile_, whole.use_profile_)
+    pd.testing.assert_frame_equal(blocked.profiles(bundle), expected, check_exact=True)

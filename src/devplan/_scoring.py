@@ -1237,9 +1237,11 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
 
     def _fit_prior(self, observed: np.ndarray, observed_se: np.ndarray) -> None:
         """Spread of true scores around the person's level, per competency."""
-        deviation = observed - self.competency_mean_[None, :]
-        level = _leave_one_out_mean(deviation)
-        residual = deviation - level
+        # row by row (in blocks of rows, so that the temporaries stay small)
+        residual = np.empty_like(observed)
+        for rows in _row_blocks(len(observed)):
+            deviation = observed[rows] - self.competency_mean_[None, :]
+            residual[rows] = deviation - _leave_one_out_mean(deviation)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # unrated competencies
             spread = np.nanvar(residual, axis=0) - np.nanmean(observed_se**2, axis=0)
@@ -1261,17 +1263,23 @@ class CompetencyScorer(TransformerMixin, BaseEstimator):
         """
         if not self.shrinkage:
             return observed, observed_se
-        deviation = observed - self.competency_mean_[None, :]
-        level = _leave_one_out_mean(deviation)
-        alone = np.isnan(level) | ~self.use_profile_[None, :]
-        prior = self.competency_mean_[None, :] + np.where(alone, 0.0, level)
-        spread = np.where(
-            alone, self.true_variance_[None, :], self.profile_variance_[None, :]
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            weight = spread / (spread + observed_se**2)
-        estimate = prior + weight * (observed - prior)
-        return estimate, np.sqrt(weight) * observed_se
+        estimate, estimate_se = np.empty_like(observed), np.empty_like(observed)
+        # every step is within a person's row: blocks of rows keep the
+        # temporaries small (a million people: 200 MB per whole matrix)
+        for rows in _row_blocks(len(observed)):
+            x, se = observed[rows], observed_se[rows]
+            deviation = x - self.competency_mean_[None, :]
+            level = _leave_one_out_mean(deviation)
+            alone = np.isnan(level) | ~self.use_profile_[None, :]
+            prior = self.competency_mean_[None, :] + np.where(alone, 0.0, level)
+            spread = np.where(
+                alone, self.true_variance_[None, :], self.profile_variance_[None, :]
+            )
+            with np.errstate(invalid="ignore", divide="ignore"):
+                weight = spread / (spread + se**2)
+            estimate[rows] = prior + weight * (x - prior)
+            estimate_se[rows] = np.sqrt(weight) * se
+        return estimate, estimate_se
 
     def _reliability(self, spill: _Spill, n_blocks: int, offset) -> pd.DataFrame:
         """Cronbach's alpha of each competency's items over all responses.
@@ -1691,6 +1699,12 @@ def _categorical(s: pd.Series) -> pd.Series:
         return s
     text = s.astype("str")
     return text.astype("category")
+
+
+def _row_blocks(n: int, size: int = 50_000):
+    """Slices of consecutive rows, for row-wise work on large matrices."""
+    for start in range(0, max(n, 1), size):
+        yield slice(start, min(start + size, n))
 
 
 def _leave_one_out_mean(values: np.ndarray) -> np.ndarray:
