@@ -308,6 +308,8 @@ def run_batch(
             bar.update(_chunk_len(k, size, n_people))
         bar.close()
         del blocks, tasks, results  # the ratings are not read again
+        if engine == "local" and n_jobs != 1:
+            _stop_workers()
         _release_memory()
         timings["score_track_plan"] = time.perf_counter() - clock
 
@@ -535,6 +537,18 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
+
+
+def _stop_workers() -> None:
+    """End joblib's worker processes once the chunks are done.
+
+    joblib keeps its (loky) workers for the next parallel call, with what
+    they hold, for minutes; a batch run makes no further call, and its
+    assembly should not share the machine's memory with idle workers.
+    """
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
 
 
 def _libc():
