@@ -73,9 +73,9 @@ from devplan._engine import (
 from devplan._mentoring import match_mentors, mentor_plan_rows
 from devplan._plans import (
     PlanResult,
-    _add_months,
     coaches_from_mentors,
     splice_late_fields,
+    start_after,
     transfer_risks,
 )
 from devplan._scoring import CompetencyScorer
@@ -485,15 +485,10 @@ def _fitted_scorer(staging, blocks, data, cfg, resume) -> CompetencyScorer:
 def _start_date(cfg, blocks):
     """The configured start date, else the first of the month after the
     latest rating (as :func:`devplan._plans.default_start_date`)."""
-    import datetime as dt
-
     if cfg.plan.start_date:
         return cfg.plan.start_date
-    if blocks.latest is None:
-        latest = dt.date.today()
-    else:
-        latest = pd.Timestamp(blocks.latest).date()
-    return _add_months(dt.date(latest.year, latest.month, 1), 1)
+    latest = None if blocks.latest is None else pd.Timestamp(blocks.latest).date()
+    return start_after(latest)
 
 
 def _chunk_task(chunk, assessments, shared):

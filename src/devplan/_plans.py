@@ -310,7 +310,12 @@ def default_start_date(bundle) -> dt.date:
     Falls back to the first day of next month when no rating has a date.
     """
     dates = bundle.assessments["assessed_on"].dropna()
-    latest = dates.max().date() if len(dates) else dt.date.today()
+    return start_after(dates.max().date() if len(dates) else None)
+
+
+def start_after(latest: dt.date | None) -> dt.date:
+    """First day of the month after ``latest`` (next month when None)."""
+    latest = dt.date.today() if latest is None else latest
     return _add_months(dt.date(latest.year, latest.month, 1), 1)
 
 
