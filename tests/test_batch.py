@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import devplan
 from devplan import generate_plans, read_bundle, write_bundle
 from devplan._batch import LOCK, STAGING, _roll_forward, run_batch
 from devplan._cli import EXIT_UNUSABLE, main
@@ -286,3 +287,45 @@ def test_coaches_kept_per_chunk_give_the_transfer_risks_of_all_rows():
     pooled = transfer_risks(result.plans, weak, kept, bundle.employees, names)
     assert whole["suggested_coach_id"].notna().sum() > 10
     pd.testing.assert_frame_equal(pooled, whole)
+
+
+def test_plan_rows_kept_per_chunk_give_the_risks_and_mentors_of_all_rows():
+    """Of each chunk's plans the assembly keeps only the rows that develop
+    what the person's manager is weak in, the mentoring items and the hours
+    per person; transfer risks and mentor matches are those of every row."""
+    from devplan._batch import _MENTORING_PLAN_COLUMNS, _under_weak_managers
+    from devplan._mentoring import plan_hours
+    from devplan._plans import risk_inputs, transfer_risks
+
+    bundle = make_organisation(600, random_state=3)
+    result = generate_plans(bundle)
+    names = bundle.competencies.set_index("competency_id")["name"].astype(str)
+    weak, strong = risk_inputs(result.profiles)
+    employees = bundle.employees
+    whole = transfer_risks(result.plans, weak, strong, employees, names)
+    manager_of = employees.set_index("employee_id")["manager_id"].astype("str")
+    pairs = pd.MultiIndex.from_frame(weak[["employee_id", "competency_id"]])
+    people = employees["employee_id"]
+    # the chunks' own plans: without the rows mentor matching added
+    own = result.plans[result.plans["mentee_id"].isna()]
+    chunks = [
+        own[own["employee_id"].isin(part)][_MENTORING_PLAN_COLUMNS]
+        for part in (people[:200], people[200:450], people[450:])
+    ]
+    kept = [_under_weak_managers(rows, manager_of, pairs) for rows in chunks]
+    assert sum(map(len, kept)) < len(result.plans) / 3
+    pooled = transfer_risks(
+        pd.concat(kept, ignore_index=True), weak, strong, employees, names
+    )
+    assert len(whole) > 10
+    pd.testing.assert_frame_equal(pooled, whole)
+
+    # mentor matching from the mentoring items and hours per person
+    args = (result.profiles, employees, bundle.config)
+    kw = {"transfer_risks": whole, "roles": bundle.roles, "competency_names": names}
+    every = devplan.match_mentors(*args, plans=result.plans, **kw)
+    items = pd.concat([rows[rows["kind"] == "mentoring"] for rows in chunks])
+    hours = pd.concat([plan_hours(rows) for rows in chunks])
+    reduced = devplan.match_mentors(*args, plans=items, planned_hours=hours, **kw)
+    assert every["mentor_id"].notna().sum() > 10
+    pd.testing.assert_frame_equal(reduced, every)

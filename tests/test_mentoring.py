@@ -13,7 +13,7 @@ from scipy.optimize import linear_sum_assignment
 
 import devplan
 from devplan import Config, match_mentors
-from devplan._mentoring import solve_assignment
+from devplan._mentoring import plan_hours, solve_assignment
 from devplan.datasets import load_sample, make_organisation
 
 SEED = 20261123
@@ -148,6 +148,55 @@ def test_mentoring_time_must_fit_in_the_mentor_learning_time():
         pd.DataFrame(profiles), pd.DataFrame(employees), plans=plans, roles=ROLES
     )
     assert free["mentor_id"].tolist() == ["M", "M"]
+
+
+def test_planned_hours_stand_in_for_the_plan_rows_they_sum():
+    # the same 20 h plan, as rows or as M's planned hours with only the
+    # mentoring items: M takes both mentees either way (48 h - 20 h = 28 h
+    # leave room for two at 12 h); at 40 h, for none
+    employees = pd.DataFrame([person("M"), person("E1"), person("E2")])
+    profiles = [profile("M", "X", 4.8, strength=True)]
+    profiles = pd.DataFrame(profiles + [profile(e, "X", 2.0) for e in ("E1", "E2")])
+    plans = pd.DataFrame(
+        {
+            "employee_id": ["M", "M", "E1", "E2"],
+            "competency_id": ["Y", "Z", "X", "X"],
+            "kind": ["course", "course", "mentoring", "mentoring"],
+            "hours": [12.5, 7.5, 19.0, 19.0],
+            "step": [1, 2, 1, 1],
+        }
+    )
+    whole = match_mentors(profiles, employees, plans=plans, roles=ROLES)
+    items = plans[plans["kind"] == "mentoring"]
+    hours = plan_hours(plans)
+    assert hours.to_dict() == {"M": 20.0, "E1": 19.0, "E2": 19.0}
+    given = match_mentors(
+        profiles, employees, plans=items, planned_hours=hours, roles=ROLES
+    )
+    pd.testing.assert_frame_equal(given, whole)
+    assert given["mentor_id"].tolist() == ["M", "M"]
+    busy = match_mentors(
+        profiles, employees, plans=items, planned_hours=hours + 20.0, roles=ROLES
+    )
+    assert busy["mentor_id"].isna().all()
+
+
+def test_plan_hours_of_parts_are_those_of_the_whole_to_the_bit():
+    # sums whose value depends on the order of addition: split by person,
+    # each part's sums are the whole table's
+    rng = np.random.default_rng(0)
+    people = rng.choice([f"E{i}" for i in range(50)], 2_000)
+    plans = pd.DataFrame({"employee_id": people, "hours": rng.random(2_000) * 1e3})
+    plans.loc[::7, "hours"] = 1e-9
+    whole = plan_hours(plans)
+    first = plans["employee_id"].isin([f"E{i}" for i in range(25)])
+    parts = pd.concat([plan_hours(plans[first]), plan_hours(plans[~first])])
+    assert (parts.reindex(whole.index).to_numpy() == whole.to_numpy()).all()
+    # against a plain loop in row order
+    loop = {}
+    for e, h in zip(plans["employee_id"], plans["hours"], strict=True):
+        loop[e] = loop.get(e, 0.0) + h
+    assert whole.to_dict() == loop
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ from devplan._engine import (
     prepare,
     run_chunks,
 )
-from devplan._mentoring import match_mentors, mentor_plan_rows
+from devplan._mentoring import _positions, match_mentors, mentor_plan_rows, plan_hours
 from devplan._plans import (
     PlanResult,
     coaches_from_mentors,
@@ -290,19 +290,20 @@ def run_batch(
         bar.update(sum(_chunk_len(k, size, n_people) for k in done))
         todo = set(pending)
         tasks = (
-            _chunk_task(chunk, blocks.rows(k * size, (k + 1) * size), shared)
+            (staging, k)
+            + _chunk_task(chunk, blocks.rows(k * size, (k + 1) * size), shared)
             for k, (chunk, _, _) in enumerate(iter_chunks(data, size))
             if k in todo
         )
+        # local workers write their parts into staging themselves; Dask
+        # workers may not share this disk, so their tables come back here
+        work = _chunk_written if engine == "local" else _chunk_returned
         results = run_chunks(
-            _chunk_with_summary,
-            tasks,
-            n_jobs=n_jobs,
-            engine=engine,
-            scheduler=scheduler,
+            work, tasks, n_jobs=n_jobs, engine=engine, scheduler=scheduler
         )
         for k, tables in zip(pending, results, strict=True):
-            _write_part(staging, k, tables)
+            if tables is not None:
+                _write_part(staging, k, tables)
             del tables
             _release_memory()
             bar.update(_chunk_len(k, size, n_people))
@@ -574,6 +575,18 @@ def _write_part(staging: Path, k: int, tables: dict) -> None:
         tmp.write_text("done\n", "utf-8")
 
 
+def _chunk_written(staging, k, chunk, shared) -> None:
+    """Chunk ``k``'s parts, written into ``staging`` by the process that
+    made them (a local worker shares the disk): only ``None`` goes back."""
+    _write_part(staging, k, _chunk_with_summary(chunk, shared))
+
+
+def _chunk_returned(staging, k, chunk, shared) -> dict:
+    """Chunk ``k``'s tables, returned for the caller to write (a Dask worker
+    may not see ``staging``)."""
+    return _chunk_with_summary(chunk, shared)
+
+
 def _chunk_with_summary(chunk, shared):
     """A chunk's tables and its ``plans.jsonl`` lines, whose organisation-wide
     fields (:data:`devplan._plans.LATE_FIELDS`) are left empty for the assembly."""
@@ -620,13 +633,8 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
 
     names = data.competencies.set_index("competency_id")["name"].astype(str)
     parts = range(n_chunks)
-    # transfer risks: compact inputs from every chunk
-    plan_rows = pd.concat(
-        [_read_part(staging, k, "plans", _MENTORING_PLAN_COLUMNS) for k in parts],
-        ignore_index=True,
-    )
-    # of each chunk's needs and strengths, only what transfer risks can use:
-    # managers' needs, and the best coaches per competency and unit
+    # transfer risks: of each chunk's needs and strengths, only what they can
+    # use: managers' needs, and the best coaches per competency and unit
     employees = data.employees
     managers = pd.Index(employees["manager_id"].dropna().unique())
     unit_of = employees.set_index("employee_id")["business_unit"].astype(object)
@@ -635,14 +643,34 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
         part = _read_part(staging, k, "weak")
         weak.append(part[isin(part["employee_id"], managers)])
         strong.append(_best_coaches(_read_part(staging, k, "strong"), unit_of))
+    weak = pd.concat(weak, ignore_index=True)
+    # and of the plans, the rows that develop what a person's manager is weak
+    # in, the mentoring items and the hours per person
+    manager_of = (
+        employees.drop_duplicates("employee_id")
+        .set_index("employee_id")["manager_id"]
+        .astype("str")
+    )
+    weak_pairs = pd.MultiIndex.from_frame(
+        weak[["employee_id", "competency_id"]].astype(str)
+    )
+    developing, mentor_items, hours = [], [], []
+    for k in parts:
+        rows = _read_part(staging, k, "plans", _MENTORING_PLAN_COLUMNS)
+        developing.append(_under_weak_managers(rows, manager_of, weak_pairs))
+        mentor_items.append(
+            rows[(rows["kind"].astype(object) == "mentoring").to_numpy()]
+        )
+        hours.append(plan_hours(rows))
+        del rows
     risks = transfer_risks(
-        plan_rows[_DEVELOPING_COLUMNS],
-        pd.concat(weak, ignore_index=True),
+        pd.concat(developing, ignore_index=True),
+        weak,
         pd.concat(strong, ignore_index=True),
         employees,
         names,
     )
-    del weak, strong
+    del weak, strong, developing
     suffix = "." + fmt
     files = []
     counts = {}
@@ -650,9 +678,13 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     mentoring = None
     if shared.config.mentoring.enabled:
         _release_memory()
-        mentoring = _mentoring(staging, parts, plan_rows, risks, data, shared, names)
+        mentor_items = pd.concat(mentor_items, ignore_index=True)
+        hours = pd.concat(hours)
+        mentoring = _mentoring(
+            staging, parts, mentor_items, hours, risks, data, shared, names
+        )
         risks = coaches_from_mentors(risks, mentoring, names)
-    del plan_rows
+    del mentor_items, hours
     _release_memory()
     for name in CHUNK_TABLES:
         rows = _concat_parts(
@@ -732,6 +764,23 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     return counts, files
 
 
+def _under_weak_managers(rows, manager_of, weak_pairs) -> pd.DataFrame:
+    """The plan rows :func:`devplan._plans.transfer_risks` can turn into a
+    risk: rows that develop (not leverage) a competency the person's manager
+    is weak in. The others it drops; each person's rows are in one chunk, so
+    the risks from the rows kept of every chunk are those of all the rows."""
+    rows = rows[_DEVELOPING_COLUMNS]
+    rows = rows[(rows["purpose"] != "leverage_strength").to_numpy()]
+    at = _positions(manager_of.index, rows["employee_id"])
+    manager = manager_of.iloc[np.maximum(at, 0)].to_numpy()
+    pairs = pd.MultiIndex.from_arrays(
+        [manager, rows["competency_id"].astype(str).to_numpy()]
+    )
+    keep = (at >= 0) & manager_of.notna().to_numpy()[np.maximum(at, 0)]
+    keep &= pairs.isin(weak_pairs)
+    return rows[keep]
+
+
 def _best_coaches(strong: pd.DataFrame, unit_of: pd.Series) -> pd.DataFrame:
     """The rows of ``strong`` that :func:`devplan._plans.transfer_risks` can
     suggest as a coach: the best three per competency and business unit.
@@ -765,12 +814,17 @@ _SHEETS = (
 )
 
 
-def _mentoring(staging, parts, plan_rows, risks, data, shared, names):
+def _mentoring(staging, parts, mentor_items, hours, risks, data, shared, names):
     """Match mentors over the whole organisation; write each chunk's plans
     and plan summary with the matches in as ``*.mentored`` parts (the
-    chunk's own parts stay as they were, so a resumed run starts clean)."""
+    chunk's own parts stay as they were, so a resumed run starts clean).
+
+    ``mentor_items`` are the plans' ``mentoring`` items and ``hours`` the
+    hours each person's plan holds (:func:`devplan._mentoring.plan_hours`):
+    all that matching reads of the plans.
+    """
     cfg = shared.config
-    mentees = set(plan_rows.loc[plan_rows["kind"] == "mentoring", "employee_id"])
+    mentees = set(mentor_items["employee_id"])
     mentees |= set(risks["employee_id"])
     profiles = []
     for k in parts:
@@ -784,7 +838,8 @@ def _mentoring(staging, parts, plan_rows, risks, data, shared, names):
         profiles,
         data.employees,
         cfg,
-        plans=plan_rows,
+        plans=mentor_items,
+        planned_hours=hours,
         transfer_risks=risks,
         roles=data.roles,
         competency_names=names,

@@ -73,6 +73,7 @@ def match_mentors(
     needs: pd.DataFrame | None = None,
     roles: pd.DataFrame | None = None,
     competency_names=None,
+    planned_hours: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Propose an internal mentor for every need flagged for mentoring.
 
@@ -103,6 +104,12 @@ def match_mentors(
         The ``roles`` table, for role levels (seniority constraint).
     competency_names : mapping or Series or None, default=None
         Display names of competencies, for reasons.
+    planned_hours : Series or None, default=None
+        Learning hours each person's plan already holds, indexed by
+        ``employee_id`` (as :func:`plan_hours` gives them), which bound
+        how many mentees they can take. ``None`` means summed from
+        ``plans``; given, ``plans`` need hold only the ``mentoring`` items,
+        which is how a batch run over many chunks calls it.
 
     Returns
     -------
@@ -265,7 +272,9 @@ def match_mentors(
         strength[order],
     )
     bounds = np.searchsorted(cand_comp, np.arange(n_comp + 1))
-    capacity = _capacity(people, employees, plans, config)
+    if planned_hours is None and plans is not None and "hours" in plans.columns:
+        planned_hours = plan_hours(plans)
+    capacity = _capacity(people, employees, planned_hours, config)
     available = capacity[cand_person] > 0
     # the competencies each available mentor may be matched in, and the
     # needs per competency: the pruning certificate reads them
@@ -641,33 +650,70 @@ def _greedy(
     return pick
 
 
-def _capacity(people, employees, plans, config) -> np.ndarray:
-    """Mentees each person can take: ``capacity``, and (with plans) no more
-    than their learning time left after their plan allows at
+def _capacity(people, employees, planned_hours, config) -> np.ndarray:
+    """Mentees each person can take: ``capacity``, and (with planned hours)
+    no more than their learning time left after their plan allows at
     ``mentor_hours`` each."""
     cfg = config.mentoring
     ids = people["ids"]
     cap = np.full(len(ids), cfg.capacity, dtype=np.int64)
-    if plans is None or "hours" not in plans.columns:
+    if planned_hours is None:
         return cap
     emp = employees.drop_duplicates("employee_id")
     monthly = np.full(len(ids), config.learning_hours_per_month)
     if "learning_hours_per_month" in emp.columns:
         given = pd.to_numeric(emp["learning_hours_per_month"], errors="coerce")
         monthly = given.fillna(config.learning_hours_per_month).to_numpy(float)
-    own = np.ones(len(plans), dtype=bool)
-    if "mentee_id" in plans.columns:  # a mentor's role, if already written in
-        own = plans["mentee_id"].isna().to_numpy()
-    at = _positions(ids, plans["employee_id"])
-    keep = own & (at >= 0)
+    at = _positions(ids, pd.Series(planned_hours.index))
+    keep = at >= 0
     planned = np.bincount(
         at[keep],
-        weights=plans["hours"].to_numpy(dtype=float)[keep],
+        weights=planned_hours.to_numpy(dtype=float)[keep],
         minlength=len(ids),
     )
     spare = monthly * config.plan.horizon_months - planned
     fits = np.floor(np.maximum(spare, 0) / cfg.mentor_hours + 1e-9)
     return np.minimum(cap, fits.astype(np.int64))
+
+
+def plan_hours(plans: pd.DataFrame) -> pd.Series:
+    """Learning hours each person's own plan items hold.
+
+    Parameters
+    ----------
+    plans : DataFrame
+        A ``plans`` table (``employee_id, hours``; rows with a
+        ``mentee_id``, a mentor's time for someone else, are not counted).
+
+    Returns
+    -------
+    Series
+        Hours per ``employee_id``, in order of first appearance. Each sum
+        runs over the person's rows in table order, so the sums of the parts
+        of a table split by person are those of the whole table, to the bit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from devplan._mentoring import plan_hours
+    >>> plans = pd.DataFrame({"employee_id": ["E2", "E1", "E2"],
+    ...                       "hours": [4.0, 1.5, 8.0]})
+    >>> plan_hours(plans).to_dict()
+    {'E2': 12.0, 'E1': 1.5}
+    """
+    own = np.ones(len(plans), dtype=bool)
+    if "mentee_id" in plans.columns:  # a mentor's role, if already written in
+        own = plans["mentee_id"].isna().to_numpy()
+    own = own & plans["employee_id"].notna().to_numpy()
+    codes, people = pd.factorize(plans["employee_id"][own], sort=False)
+    # np.bincount adds each person's hours one row after another
+    hours = np.bincount(
+        codes,
+        weights=plans["hours"].to_numpy(dtype=float)[own],
+        minlength=len(people),
+    )
+    people = pd.Index(np.asarray(people, dtype=object), name="employee_id")
+    return pd.Series(hours, index=people.astype(str), name="hours")
 
 
 def _spread(rows, free, feasible, places):
