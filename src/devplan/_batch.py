@@ -824,15 +824,19 @@ def _mentoring(staging, parts, mentor_items, hours, risks, data, shared, names):
     all that matching reads of the plans.
     """
     cfg = shared.config
-    mentees = set(mentor_items["employee_id"])
-    mentees |= set(risks["employee_id"])
+    # of the profiles, matching reads the strengths (the candidates) and
+    # each need's own row (the mentee's score and requirement)
+    key = ["employee_id", "competency_id"]
+    needs = pd.MultiIndex.from_frame(
+        pd.concat([mentor_items[key], risks[key]], ignore_index=True).astype(str)
+    )
     profiles = []
     for k in parts:
         part = _read_part(staging, k, "profiles", _MENTORING_PROFILE_COLUMNS)
-        keep = part["is_strength"].fillna(False).to_numpy(dtype=bool) | (
-            isin(part["employee_id"], mentees)
-        )
+        keep = part["is_strength"].fillna(False).to_numpy(dtype=bool)
+        keep = keep | pd.MultiIndex.from_frame(part[key].astype(str)).isin(needs)
         profiles.append(part[keep])
+        del part
     profiles = pd.concat(profiles, ignore_index=True)
     mentoring = match_mentors(
         profiles,
