@@ -96,6 +96,29 @@ def test_chunks_and_jobs_do_not_change_the_files(org_dir, tmp_path):
     assert len(with_risks) == api.transfer_risks["employee_id"].nunique() > 10
 
 
+def test_dask_cluster_run_writes_the_files_of_a_local_run(org_dir, tmp_path):
+    """``devplan plan --engine dask --scheduler ADDRESS``: chunks run as tasks
+    on a real cluster of two worker processes, their tables come back to the
+    run, and every file it writes is that of a local run."""
+    distributed = pytest.importorskip("distributed")
+    bundle = org_dir / "bundle"
+    local = run_batch(bundle, tmp_path / "local", chunk_size=250, progress=False)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        argv = ["plan", str(bundle), "--out", str(tmp_path / "dask"), "--quiet"]
+        argv += ["--engine", "dask", "--scheduler", cluster.scheduler_address]
+        assert main([*argv, "--chunk-size", "250"]) == 0
+    a, b = files(tmp_path / "local"), files(tmp_path / "dask")
+    assert a.keys() == b.keys() and "plans.jsonl" in a
+    for name in a:
+        if name != "run.json":
+            assert a[name] == b[name], name
+    run = json.loads(b["run.json"])
+    assert (run["engine"], run["chunks"], local.chunks) == ("dask", 3, 3)
+    assert run["nothing_lost"] and run["counts"] == local.counts
+
+
 def test_norms_fitted_over_blocks_of_ratings_match_the_api(
     org_dir, tmp_path, monkeypatch
 ):

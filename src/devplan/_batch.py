@@ -5,15 +5,14 @@
 1. reads and validates the bundle (a broken bundle stops here, before any
    work, with :class:`BundleError`);
 2. fits norms and the catalog once (:func:`devplan._engine.prepare`);
-3. runs the chunks of employees (locally or on Dask); each chunk also
-   serialises its plan documents, with the organisation-wide transfer risks
-   left empty. Each chunk's tables are written as Arrow IPC parts, and its
-   ``plans.jsonl`` lines as is, into a staging folder ``OUT/.devplan-run/``,
-   with a marker once a chunk is complete;
+3. runs the chunks of employees (locally or on Dask); each chunk's tables
+   are written as Arrow IPC parts into a staging folder
+   ``OUT/.devplan-run/``, with a marker once a chunk is complete;
 4. assembles the final files from the parts, chunk by chunk (memory stays
-   bounded by the chunk size), in ``.devplan-run/final/``: tables in the
-   requested format, and ``plans.jsonl`` with each plan's transfer risks
-   spliced in;
+   bounded by the chunk size), in ``.devplan-run/final/``: the
+   organisation-wide transfer risks and mentor matches, the tables in the
+   requested format, and ``plans.jsonl``, written chunk by chunk from the
+   final tables (:meth:`devplan.PlanResult.jsonl_bytes`);
 5. commits: a journal lists the files, each one is moved into ``OUT`` with
    an atomic rename, then the journal and the staging folder go.
 
@@ -74,7 +73,6 @@ from devplan._mentoring import _positions, match_mentors, mentor_plan_rows, plan
 from devplan._plans import (
     PlanResult,
     coaches_from_mentors,
-    splice_late_fields,
     start_after,
     transfer_risks,
 )
@@ -90,7 +88,7 @@ FORMATS = ("csv", "parquet")
 _EXTRA_PARTS = ("weak", "strong", "profile_summary")
 #: How chunk parts are stored (part of the resume fingerprint: a run of
 #: another layout is started afresh, not resumed).
-_PART_FORMAT = "arrow-ipc-lz4+jsonl"
+_PART_FORMAT = "arrow-ipc-lz4"
 _DEVELOPING_COLUMNS = ["employee_id", "competency_id", "purpose"]
 #: Plan columns mentor matching reads (needs, item dates, planned hours).
 _MENTORING_PLAN_COLUMNS = [
@@ -318,7 +316,7 @@ def run_batch(
         final = staging / "final"
         final.mkdir(exist_ok=True)
         assembled, files = _assemble(
-            staging, final, n_chunks, data, shared, format, excel, ics
+            staging, final, n_chunks, size, data, shared, format, excel, ics
         )
         timings["assemble"] = time.perf_counter() - clock
         if html or html_employees:
@@ -569,7 +567,6 @@ def _write_part(staging: Path, k: int, tables: dict) -> None:
     folder.mkdir(parents=True)
     for name in (*CHUNK_TABLES, *_EXTRA_PARTS):
         _write_table_part(staging, k, name, tables[name])
-    _part_path(staging, k, "plans").with_suffix(".jsonl").write_bytes(tables["jsonl"])
     # the marker is written last: a chunk without it is redone
     with atomic_path(staging / "parts" / f"{k:05d}.done") as tmp:
         tmp.write_text("done\n", "utf-8")
@@ -588,13 +585,9 @@ def _chunk_returned(staging, k, chunk, shared) -> dict:
 
 
 def _chunk_with_summary(chunk, shared):
-    """A chunk's tables and its ``plans.jsonl`` lines, whose organisation-wide
-    fields (:data:`devplan._plans.LATE_FIELDS`) are left empty for the assembly."""
+    """A chunk's tables, with its profile summary."""
     _release_memory()  # in a worker process: what the previous chunk left
-    tables = chunk_work(chunk, shared, summarise=True)
-    plans = _chunk_plans(tables, shared, pd.DataFrame(columns=["employee_id"]))
-    tables["jsonl"] = b"".join(plans.jsonl_lines())
-    return tables
+    return chunk_work(chunk, shared, summarise=True)
 
 
 def _chunk_plans(tables, shared, risks) -> PlanResult:
@@ -627,7 +620,7 @@ def _read_part(staging: Path, k: int, name: str, columns=None) -> pd.DataFrame:
 # -- assembling --------------------------------------------------------------
 
 
-def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
+def _assemble(staging, final, n_chunks, size, data, shared, fmt, excel, ics):
     """Final files from the parts, one chunk at a time where it matters."""
     from devplan._tracks import track_summary
 
@@ -646,18 +639,20 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
     weak = pd.concat(weak, ignore_index=True)
     # and of the plans, the rows that develop what a person's manager is weak
     # in, the mentoring items and the hours per person
-    manager_of = (
-        employees.drop_duplicates("employee_id")
-        .set_index("employee_id")["manager_id"]
-        .astype("str")
-    )
+    # (chunk k holds employees k * size to (k + 1) * size, whose managers
+    # are looked up among theirs only, not among the whole organisation)
+    manager_of = employees.set_index("employee_id")["manager_id"].astype("str")
     weak_pairs = pd.MultiIndex.from_frame(
         weak[["employee_id", "competency_id"]].astype(str)
     )
     developing, mentor_items, hours = [], [], []
     for k in parts:
         rows = _read_part(staging, k, "plans", _MENTORING_PLAN_COLUMNS)
-        developing.append(_under_weak_managers(rows, manager_of, weak_pairs))
+        developing.append(
+            _under_weak_managers(
+                rows, manager_of.iloc[k * size : (k + 1) * size], weak_pairs
+            )
+        )
         mentor_items.append(
             rows[(rows["kind"].astype(object) == "mentoring").to_numpy()]
         )
@@ -713,20 +708,22 @@ def _assemble(staging, final, n_chunks, data, shared, fmt, excel, ics):
         write_table(table, final / f"{name}{suffix}")
         files.append(f"{name}{suffix}")
 
-    # plans.jsonl: the chunks' plan documents with their transfer risks
+    # plans.jsonl: each chunk's plan documents, from its final tables (with
+    # the mentor matches) and the organisation's transfer risks
     planned = 0
     with (final / "plans.jsonl").open("wb") as fh:
         for k in parts:
-            people = pd.Index(
-                _read_part(staging, k, "plan_summary", ["employee_id"])["employee_id"]
-            )
-            text = _part_path(staging, k, "plans").with_suffix(".jsonl").read_bytes()
+            tables = {
+                name: _read_part(staging, k, source[name])
+                for name in CHUNK_TABLES
+                if name != "profiles"
+            }
+            people = tables["plan_summary"]["employee_id"]
+            tables["profiles"] = pd.DataFrame()  # plan documents do not hold them
             mine = risks[isin(risks["employee_id"], people)]
-            text = splice_late_fields(text, people, {"transfer_risks": mine})
-            if mentoring is not None:
-                text = _with_mentoring(text, people, staging, k, source, mine, shared)
-            fh.write(text)
+            fh.write(_chunk_plans(tables, shared, mine).jsonl_bytes())
             planned += len(people)
+            del tables
     files.append("plans.jsonl")
     if excel:
         from devplan._export import write_workbook
@@ -768,7 +765,8 @@ def _under_weak_managers(rows, manager_of, weak_pairs) -> pd.DataFrame:
     """The plan rows :func:`devplan._plans.transfer_risks` can turn into a
     risk: rows that develop (not leverage) a competency the person's manager
     is weak in. The others it drops; each person's rows are in one chunk, so
-    the risks from the rows kept of every chunk are those of all the rows."""
+    the risks from the rows kept of every chunk are those of all the rows.
+    ``manager_of`` gives the manager of (at least) the rows' employees."""
     rows = rows[_DEVELOPING_COLUMNS]
     rows = rows[(rows["purpose"] != "leverage_strength").to_numpy()]
     at = _positions(manager_of.index, rows["employee_id"])
@@ -864,38 +862,6 @@ def _mentoring(staging, parts, mentor_items, hours, risks, data, shared, names):
         _write_table_part(staging, k, "plans.mentored", plans)
         _write_table_part(staging, k, "plan_summary.mentored", summary)
     return mentoring
-
-
-def _with_mentoring(text, people, staging, k, source, risks, shared) -> bytes:
-    """A chunk's ``plans.jsonl`` lines with the plans mentor matching changed
-    (mentees' mentoring items, mentors' own rows) written anew."""
-    plans = _read_part(staging, k, source["plans"])
-    changed = pd.Index(
-        pd.unique(
-            pd.concat(
-                [
-                    plans.loc[plans["mentor_id"].notna(), "employee_id"],
-                    plans.loc[plans["mentee_id"].notna(), "employee_id"],
-                ]
-            ).astype(str)
-        )
-    )
-    changed = changed[isin(changed, people)]
-    if not len(changed):
-        return text
-    tables = {
-        name: _read_part(staging, k, source[name])
-        for name in CHUNK_TABLES
-        if name != "profiles"
-    }
-    tables.update(plans=plans, profiles=pd.DataFrame())
-    fresh = _chunk_plans(tables, shared, risks).jsonl_lines(changed)
-    lines = text.split(b"\n")
-    at = people.get_indexer(changed)
-    # jsonl_lines gives the changed plans in plan_summary (line) order
-    for i, line in zip(np.sort(at), fresh, strict=True):
-        lines[i] = line.rstrip(b"\n")
-    return b"\n".join(lines)
 
 
 def _concat_parts(staging, parts, name, target: Path, fmt: str) -> int:

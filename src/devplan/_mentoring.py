@@ -1006,6 +1006,12 @@ def mentor_plan_rows(
     names = _names(competency_names)
     people = pd.Index(plan_summary["employee_id"].astype(str))
     done = mentoring[mentoring["mentor_id"].notna()]
+    # only these people's matches, as mentee or as mentor (a chunk's few
+    # out of an organisation's)
+    done = done[
+        (_positions(people, done["mentee_id"]) >= 0)
+        | (_positions(people, done["mentor_id"]) >= 0)
+    ]
     plans = plans.copy()
     key = pd.Index(
         done["mentee_id"].astype(str) + "\x1f" + done["competency_id"].astype(str)
