@@ -352,3 +352,29 @@ def test_plan_rows_kept_per_chunk_give_the_risks_and_mentors_of_all_rows():
     reduced = devplan.match_mentors(*args, plans=items, planned_hours=hours, **kw)
     assert every["mentor_id"].notna().sum() > 10
     pd.testing.assert_frame_equal(reduced, every)
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_used_categories_are_those_pandas_keeps(ordered):
+    """The linear-time version gives what ``remove_unused_categories`` gives
+    (order of categories, missing values, index and name kept)."""
+    import numpy as np
+
+    from devplan._batch import _used_categories
+
+    rng = np.random.default_rng(7)
+    categories = pd.Index([f"R{i:04d}" for i in range(50)][::-1], dtype="str")
+    # -1: missing; of the 50 categories only 5 are used
+    codes = rng.choice([-1, 2, 5, 7, 11, 30], size=500)
+    values = pd.Series(
+        pd.Categorical.from_codes(codes, categories=categories, ordered=ordered),
+        index=np.arange(500) * 3,
+        name="rater_id",
+    )
+    kept = _used_categories(values)
+    pd.testing.assert_series_equal(kept, values.cat.remove_unused_categories())
+    assert list(kept.cat.categories) == list(categories[[2, 5, 7, 11, 30]])
+    empty = values.iloc[:0]
+    pd.testing.assert_series_equal(
+        _used_categories(empty), empty.cat.remove_unused_categories()
+    )

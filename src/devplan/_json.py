@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic_core import to_json
 
-_TEXT = pa.large_string()
+from devplan._text import TEXT as _TEXT
+
 #: Characters JSON escapes inside a string (serde_json's set, as pydantic).
 _ESCAPED = r'[\x00-\x1f"\\]'
 
