@@ -123,3 +123,23 @@ def test_rows_of_unknown_employees_are_refused(tmp_path):
     blocks = AssessmentBlocks(tmp_path, ids, 10)
     with pytest.raises(ValueError, match="not in the employees table"):
         blocks.add(b.assessments)
+
+
+def test_frames_read_from_blocks_are_writable_and_their_own(bundle, tmp_path):
+    """Frames share their arrays with what was read, not copied again: with
+    one batch per block file, Arrow hands back read-only buffers. Writing
+    into a frame must work and must not change the next read."""
+    blocks = _split(bundle, tmp_path, 100, len(bundle.assessments))  # one batch
+    for read in (lambda: blocks.block(1)[1], lambda: blocks.rows(100, 200)):
+        frame, before = read(), read().copy()
+        frame.iloc[0, frame.columns.get_loc("score")] = -1.0
+        frame.iloc[0, frame.columns.get_loc("assessed_on")] = pd.Timestamp("2001-01-01")
+        other = [
+            t
+            for t in frame["rater_type"].cat.categories
+            if t != frame["rater_type"].iloc[0]
+        ]
+        frame.iloc[0, frame.columns.get_loc("rater_type")] = other[0]
+        assert frame["score"].iloc[0] == -1.0
+        assert frame["rater_type"].iloc[0] == other[0]
+        _same_rows(read(), before)

@@ -225,18 +225,24 @@ class AssessmentBlocks:
                 arrays["employee"] - start, dtype=pd.CategoricalDtype(ids)
             ),
             "rater_type": pd.Categorical.from_codes(
-                arrays["rater_type"], dtype=self._rater_type
+                np.require(arrays["rater_type"], requirements="W"),
+                dtype=self._rater_type,
             ),
         }
         for name in ("rater_id", "item_id", "competency_id"):
             out[name] = pd.Categorical.from_codes(
                 self._remap[name][arrays[name]], dtype=self._dtypes[name]
             )
-        out["score"] = arrays["score"]
-        out["assessed_on"] = arrays["assessed_on"].view(
+        # the arrays are this frame's own (read or cut for it), so the frame
+        # takes them as they are instead of copying them (a third of a
+        # block read); an array still backed by Arrow's read-only buffer is
+        # copied, so the frame can be written to
+        out["score"] = np.require(arrays["score"], requirements="W")
+        out["assessed_on"] = np.require(arrays["assessed_on"], requirements="W").view(
             f"datetime64[{self._date_unit}]"
         )
-        return pd.DataFrame(out, index=pd.Index(arrays["row"]))
+        index = pd.Index(np.require(arrays["row"], requirements="W"))
+        return pd.DataFrame(out, index=index, copy=False)
 
     def block(self, k: int) -> tuple[pd.Index, pd.DataFrame]:
         """Block ``k``: its employees and all their rating rows."""
@@ -261,7 +267,12 @@ class AssessmentBlocks:
                 parts.append(arrays)
         if not parts:
             return self._frame(None, start, stop)
-        arrays = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        if len(parts) == 1:
+            arrays = parts[0]
+        else:
+            arrays = {
+                name: np.concatenate([p[name] for p in parts]) for name in parts[0]
+            }
         frame = self._frame(arrays, start, stop)
         if len(parts) > 1:
             frame = frame.sort_index(kind="stable")
