@@ -355,12 +355,12 @@ def test_plan_rows_kept_per_chunk_give_the_risks_and_mentors_of_all_rows():
 
 
 @pytest.mark.parametrize("ordered", [False, True])
-def test_used_categories_are_those_pandas_keeps(ordered):
+def test_unused_categories_are_dropped_as_pandas_drops_them(ordered):
     """The linear-time version gives what ``remove_unused_categories`` gives
     (order of categories, missing values, index and name kept)."""
     import numpy as np
 
-    from devplan._batch import _used_categories
+    from devplan._validate import drop_unused_categories
 
     rng = np.random.default_rng(7)
     categories = pd.Index([f"R{i:04d}" for i in range(50)][::-1], dtype="str")
@@ -371,10 +371,14 @@ def test_used_categories_are_those_pandas_keeps(ordered):
         index=np.arange(500) * 3,
         name="rater_id",
     )
-    kept = _used_categories(values)
+    kept = drop_unused_categories(values)
     pd.testing.assert_series_equal(kept, values.cat.remove_unused_categories())
     assert list(kept.cat.categories) == list(categories[[2, 5, 7, 11, 30]])
+    # sorted: the categories were written in descending order
+    by_value = drop_unused_categories(values, sort=True)
+    assert list(by_value.cat.categories) == list(categories[[30, 11, 7, 5, 2]])
+    assert by_value.astype(object).equals(values.astype(object))
     empty = values.iloc[:0]
     pd.testing.assert_series_equal(
-        _used_categories(empty), empty.cat.remove_unused_categories()
+        drop_unused_categories(empty), empty.cat.remove_unused_categories()
     )

@@ -78,6 +78,7 @@ from devplan._plans import (
 )
 from devplan._scoring import CompetencyScorer
 from devplan._text import isin
+from devplan._validate import drop_unused_categories
 
 STAGING = ".devplan-run"
 #: Lock file held by the run writing into an output folder.
@@ -499,11 +500,13 @@ def _chunk_task(chunk, assessments, shared):
     versions are tens of MB per task). Scores do not change: raters are
     looked up by id.
     """
-    assessments = assessments.assign(rater_id=_used_categories(assessments["rater_id"]))
+    assessments = assessments.assign(
+        rater_id=drop_unused_categories(assessments["rater_id"])
+    )
     enrolments = chunk.enrolments
     enrolments = enrolments.assign(
-        employee_id=_used_categories(enrolments["employee_id"]),
-        item_id=_used_categories(enrolments["item_id"]),
+        employee_id=drop_unused_categories(enrolments["employee_id"]),
+        item_id=drop_unused_categories(enrolments["item_id"]),
     )
     chunk = dataclasses.replace(chunk, assessments=assessments, enrolments=enrolments)
     scorer = copy.copy(shared.scorer)
@@ -514,21 +517,6 @@ def _chunk_task(chunk, assessments, shared):
     scorer.non_discriminating_ = flat[isin(flat, raters)]
     scorer.rater_flags_ = scorer.rater_flags_.iloc[:0]  # used by fitting only
     return chunk, dataclasses.replace(shared, scorer=scorer)
-
-
-def _used_categories(values: pd.Series) -> pd.Series:
-    """``values.cat.remove_unused_categories()`` in one pass: the codes are
-    counted, not sorted (a chunk's ratings are millions of rows)."""
-    codes = values.cat.codes.to_numpy()
-    categories = values.cat.categories
-    used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
-    # new code of each old one; the last entry is what missing (-1) finds
-    remap = np.full(len(categories) + 1, -1, dtype=np.int64)
-    remap[:-1][used] = np.arange(int(used.sum()))
-    kept = pd.Categorical.from_codes(
-        remap[codes], categories=categories[used], ordered=values.cat.ordered
-    )
-    return pd.Series(kept, index=values.index, name=values.name)
 
 
 def _release_memory() -> None:

@@ -265,18 +265,10 @@ class AssessmentBlocks:
             arrays = self._read(k)
             if arrays is not None:
                 parts.append(arrays)
-        if not parts:
-            return self._frame(None, start, stop)
-        if len(parts) == 1:
-            arrays = parts[0]
-        else:
-            arrays = {
-                name: np.concatenate([p[name] for p in parts]) for name in parts[0]
-            }
-        frame = self._frame(arrays, start, stop)
-        if len(parts) > 1:
-            frame = frame.sort_index(kind="stable")
-        return frame
+        if len(parts) <= 1:
+            return self._frame(parts[0] if parts else None, start, stop)
+        arrays = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        return self._frame(arrays, start, stop).sort_index(kind="stable")
 
 
 __all__ = ["AssessmentBlocks"]

@@ -213,14 +213,6 @@ def _clean_text(uniques: pd.Index) -> pd.Series:
     return text.where(text != "", pd.NA)
 
 
-def _take(per_unique: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``per_unique[codes]`` with −1 wherever ``codes`` is −1 (missing)."""
-    out = np.full(len(codes), -1, dtype=np.int64)
-    ok = codes >= 0
-    out[ok] = per_unique[codes[ok]]
-    return out
-
-
 def _categorical(per_unique: np.ndarray, codes: np.ndarray, dtype) -> pd.Series:
     """Rows as categories: code ``per_unique[codes]``, −1 where ``codes`` is
     −1 (missing); ``per_unique`` holds valid codes of ``dtype`` or −1."""
@@ -1174,16 +1166,57 @@ def _tidy_categories(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _compact(s: pd.Series) -> pd.Series:
-    """Drop unused categories and sort the rest, in linear time."""
+    """Drop unused categories and sort the rest, as text, in linear time."""
+    cats = s.cat.categories
+    text = pd.Index(cats, dtype="str")
+    if text.dtype != cats.dtype:
+        codes = s.cat.codes.to_numpy()
+        s = pd.Series(
+            pd.Categorical.from_codes(codes, categories=text),
+            index=s.index,
+            name=s.name,
+        )
+    return drop_unused_categories(s, sort=True)
+
+
+def drop_unused_categories(s: pd.Series, *, sort: bool = False) -> pd.Series:
+    """``s.cat.remove_unused_categories()`` in linear time.
+
+    The codes are counted, not sorted as pandas does (tables of millions of
+    ratings); with ``sort``, the categories kept are also sorted. ``s`` itself
+    comes back when nothing changes.
+
+    Parameters
+    ----------
+    s : pd.Series
+        A categorical column.
+    sort : bool, default=False
+        Sort the categories kept (by value) instead of keeping their order.
+
+    Returns
+    -------
+    pd.Series
+        The same values, index and name, with only the categories used.
+
+    Examples
+    --------
+    >>> s = pd.Series(pd.Categorical(["b", None, "b"], categories=["c", "b", "a"]))
+    >>> list(drop_unused_categories(s).cat.categories)
+    ['b']
+    >>> drop_unused_categories(s).tolist()
+    ['b', nan, 'b']
+    """
     codes = s.cat.codes.to_numpy()
-    cats = pd.Index(s.cat.categories, dtype="str")
-    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
-    keep = np.flatnonzero(used)
-    order = keep[np.argsort(cats[keep].to_numpy(dtype=object), kind="stable")]
-    same_dtype = s.cat.categories.dtype == cats.dtype
-    if same_dtype and len(order) == len(cats) and (order == np.arange(len(cats))).all():
+    cats = s.cat.categories
+    keep = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(cats)))
+    if sort:
+        keep = keep[np.argsort(cats[keep].to_numpy(dtype=object), kind="stable")]
+    if len(keep) == len(cats) and (keep == np.arange(len(cats))).all():
         return s
-    remap = np.full(len(cats), -1, dtype=np.int64)
-    remap[order] = np.arange(len(order))
-    new = pd.Categorical.from_codes(_take(remap, codes), categories=cats[order])
+    # new code of each old one; the last entry is what missing (-1) finds
+    remap = np.full(len(cats) + 1, -1, dtype=np.int64)
+    remap[keep] = np.arange(len(keep))
+    new = pd.Categorical.from_codes(
+        remap[codes], categories=cats[keep], ordered=s.cat.ordered
+    )
     return pd.Series(new, index=s.index, name=s.name)
