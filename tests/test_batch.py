@@ -53,8 +53,17 @@ def test_nothing_lost_on_the_broken_sample(tmp_path):
     report = run_batch(SAMPLES / "broken", tmp_path / "out", progress=False)
     # 14 employee rows: 3 valid (001, 002, 003) and 11 set aside
     assert report.counts["employees_in"] == 14
-    assert report.counts["employees_with_a_plan"] == 3
-    assert report.counts["employees_in_errors"] == 11
+    # the 3 valid employees are planned; an empty plan is counted apart,
+    # with its reason, never as "with a plan"
+    c = report.counts
+    assert c["employees_with_a_plan"] + c["employees_without_a_plan"] == 3
+    summary = pd.read_csv(tmp_path / "out" / "plan_summary.csv")
+    empty = summary["n_items"] == 0
+    assert c["employees_without_a_plan"] == empty.sum()
+    assert (summary.loc[empty, "status"] == "no plan").all()
+    assert summary.loc[empty, "unused_reason"].notna().all()
+    assert sum(c["no_plan_reasons"].values()) == empty.sum()
+    assert c["employees_in_errors"] == 11
     assert report.nothing_lost
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["nothing_lost"] is True and run["counts"] == report.counts

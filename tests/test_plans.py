@@ -37,13 +37,29 @@ def test_every_item_has_a_purpose_and_a_rationale_naming_evidence(sample_result)
     )
     assert plans["rationale"].str.len().gt(10).all()
     strength = plans[plans["purpose"] == "leverage_strength"]["rationale"]
-    assert strength.str.match(
-        r"strength: .+, \d+th percentile, others rate you \d\.\d/5"
+    assert strength.str.fullmatch(
+        r"builds on your strength in [^;()]+ \(\d+th percentile; others rate you "
+        r"\d\.\d/5\)( by mentoring E\d+ \(teaching is developing\))?"
+        r"(; mentor: E\d+)?"
     ).all()
     need = plans[plans["purpose"] == "develop_need"]["rationale"]
-    assert need.str.match(
-        r"(critical|important) gap: .+ \d\.\d vs required \d\.\d"
+    assert need.str.fullmatch(
+        r"closes (a critical|an important) gap: [^;]+ \d\.\d → required \d\.\d"
+        r"(; mentor: E\d+)?"
     ).all()
+    core = plans[plans["purpose"] == "track_core"]["rationale"]
+    assert core.str.fullmatch(
+        r"(core of the (new-manager|struggling-manager|high-potential) track"
+        r"|part of the core curriculum): [^;]+(; mentor: E\d+)?"
+    ).all()
+    # no doubled words anywhere ("core track core", "workshop (workshop)")
+    def doubled(text):
+        return text.str.extract(r"\b([^\W\d_]+)\W+\1\b", expand=False).notna()
+
+    assert doubled(pd.Series(["Delegation — workshop (workshop)"])).all()
+    for text in (plans["rationale"], plans["title"]):
+        assert not doubled(text).any(), text[doubled(text)].head()
+        assert not text.str.contains("track core").any()
     for col in ("step", "start_on", "end_on", "hours", "cost", "competency_id"):
         assert plans[col].notna().all(), col
 
@@ -258,6 +274,7 @@ def test_a_broken_bundle_still_plans_everyone_it_can(tmp_path):
     run = json.loads((out / "run.json").read_text())
     counts = run["counts"]
     # 14 employee rows: 3 valid (001, 002, 003) and 11 set aside
-    assert (counts["employees_with_a_plan"], counts["employees_in_errors"]) == (3, 11)
+    planned = counts["employees_with_a_plan"] + counts["employees_without_a_plan"]
+    assert (planned, counts["employees_in_errors"]) == (3, 11)
     assert run["nothing_lost"] is True
     assert pd.read_csv(out / "errors.csv").shape[0] == 72

@@ -130,10 +130,12 @@ class RunReport:
     files : list of str
         Files and folders written into ``out``.
     counts : dict
-        Input rows per table, employees in, with a plan and in ``errors``,
-        plan items, follow-ups, unmet needs, error rows.
+        Input rows per table, employees in, with a plan, with no plan (and
+        why: ``no_plan_reasons``, reason to count) and in ``errors``, plan
+        items, follow-ups, unmet needs, error rows.
     nothing_lost : bool
-        Employees in = employees with a plan + employees in ``errors``.
+        Employees in = employees with a plan + employees with no plan +
+        employees in ``errors``.
     timings : dict of str to float
         Seconds per stage.
     chunks : int
@@ -336,6 +338,8 @@ def run_batch(
             "input_rows": data.input_rows,
             "employees_in": int(n_in),
             "employees_with_a_plan": assembled["planned"],
+            "employees_without_a_plan": sum(assembled["no_plan"].values()),
+            "no_plan_reasons": assembled["no_plan"],
             "employees_in_errors": rejected,
             "plan_items": assembled["plan_items"],
             "followups": assembled["followups"],
@@ -345,7 +349,11 @@ def run_batch(
         for key in ("mentoring_needs", "mentoring_matched"):
             if key in assembled:
                 counts[key] = assembled[key]
-        nothing_lost = n_in == counts["employees_with_a_plan"] + rejected
+        nothing_lost = n_in == (
+            counts["employees_with_a_plan"]
+            + counts["employees_without_a_plan"]
+            + rejected
+        )
         run = {
             "devplan_version": __version__,
             "bundle": str(bundle_path),
@@ -712,6 +720,7 @@ def _assemble(staging, final, n_chunks, size, data, shared, fmt, excel, ics):
     # plans.jsonl: each chunk's plan documents, from its final tables (with
     # the mentor matches) and the organisation's transfer risks
     planned = 0
+    no_plan: dict[str, int] = {}
     with (final / "plans.jsonl").open("wb") as fh:
         for k in parts:
             tables = {
@@ -723,7 +732,11 @@ def _assemble(staging, final, n_chunks, size, data, shared, fmt, excel, ics):
             tables["profiles"] = pd.DataFrame()  # plan documents do not hold them
             mine = risks[isin(risks["employee_id"], people)]
             fh.write(_chunk_plans(tables, shared, mine).jsonl_bytes())
-            planned += len(people)
+            summary = tables["plan_summary"]
+            empty = (summary["status"] == "no plan").to_numpy()
+            planned += int((~empty).sum())
+            for reason, n in summary.loc[empty, "unused_reason"].value_counts().items():
+                no_plan[str(reason)] = no_plan.get(str(reason), 0) + int(n)
             del tables
     files.append("plans.jsonl")
     if excel:
@@ -755,6 +768,7 @@ def _assemble(staging, final, n_chunks, size, data, shared, fmt, excel, ics):
         )
     counts.update(
         planned=planned,
+        no_plan=dict(sorted(no_plan.items())),
         plan_items=counts["plans"],
         followups=counts["followups"],
         unmet_needs=counts["unmet_needs"],
@@ -1044,11 +1058,18 @@ def _summary_lines(report: RunReport, data, fmt) -> list[str]:
         data.summary(),
         "",
         f"Employees: {c['employees_in']:,} in, {c['employees_with_a_plan']:,} with "
-        f"a plan, {c['employees_in_errors']:,} set aside (see errors.{fmt}); "
+        f"a plan, {c['employees_without_a_plan']:,} with no plan, "
+        f"{c['employees_in_errors']:,} set aside (see errors.{fmt}); "
         + ("nothing lost." if report.nothing_lost else "COUNTS DO NOT ADD UP."),
         f"Plans: {c['plan_items']:,} items, {c['followups']:,} follow-ups, "
         f"{c['unmet_needs']:,} needs the catalog could not serve.",
     ]
+    if c["no_plan_reasons"]:
+        lines.append(
+            "No plan: "
+            + "; ".join(f"{n:,} {why}" for why, n in c["no_plan_reasons"].items())
+            + f" (see plan_summary.{fmt})."
+        )
     if "mentoring_needs" in c:
         lines.append(
             f"Mentoring: {c['mentoring_matched']:,} of {c['mentoring_needs']:,} "

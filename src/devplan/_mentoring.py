@@ -997,8 +997,8 @@ def mentor_plan_rows(
     Mentees' mentoring items get ``mentor_id`` and a rationale naming the
     mentor; each mentor gets a ``leverage_strength`` row of kind
     ``mentoring`` for the role (``mentee_id`` set), counted in their
-    summary's ``n_items``, ``hours`` and mix shares (``strength_share`` is
-    left as the learning path had it). Works on any subset of employees
+    summary's ``n_items``, ``hours`` and every share of plan hours (the
+    mentor's hours are exposure hours on a strength). Works on any subset of employees
     (a chunk): only the plans of people in ``plan_summary`` change.
     """
     from devplan._plans import _add_months
@@ -1070,13 +1070,13 @@ def mentor_plan_rows(
             "hours": float(mentor_hours),
             "cost": 0.0,
             "rationale": (
-                "strength: "
+                "builds on your strength in "
                 + name
-                + ", "
+                + " ("
                 + _fmt(mine["mentor_percentile"], 0).to_numpy()
-                + "th percentile, others rate you "
+                + "th percentile; others rate you "
                 + _fmt(mine["mentor_others_score"], 1).to_numpy()
-                + f"/{scale_max:g}; mentoring "
+                + f"/{scale_max:g}) by mentoring "
                 + mine["mentee_id"].astype(str)
                 + " (teaching is developing)"
             ).to_numpy(),
@@ -1106,15 +1106,28 @@ def mentor_plan_rows(
     new = old + added
     summary["n_items"] = summary["n_items"].to_numpy() + n_new
     summary["hours"] = new
-    for g in ("experience", "exposure", "education"):
-        column = f"{g}_share"
+    # the mentor's hours are exposure hours on a strength: every share of
+    # plan hours is recomputed with them
+    for column, extra in (
+        ("experience_share", False),
+        ("exposure_share", True),
+        ("education_share", False),
+        ("strength_share", True),
+        ("gap_share", False),
+        ("track_share", False),
+    ):
         if column not in summary.columns:
             continue
         share = summary[column].to_numpy(dtype=float)
-        hours = np.where(np.isnan(share), 0.0, share * old) + (
-            added if g == "exposure" else 0.0
-        )
+        hours = np.where(np.isnan(share), 0.0, share * old) + (added if extra else 0.0)
         summary[column] = np.where(touched, hours / np.where(new > 0, new, 1), share)
+    if "hours_available" in summary.columns:
+        avail = summary["hours_available"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            used = np.where(avail > 0, new / np.where(avail > 0, avail, 1), np.nan)
+        summary["hours_used_share"] = used
+    if "status" in summary.columns:
+        summary["status"] = summary["status"].where(~touched, "planned")
     summary["n_mentees"] = n_new
     summary["mentoring_hours"] = added
     return plans, summary

@@ -80,6 +80,15 @@ class TransferRisk(_Model):
 class Plan(_Model):
     """A person's whole development plan, as the library dumps it to JSON.
 
+    The figures are those of the ``plan_summary`` row: ``status`` is
+    ``"planned"`` or ``"no plan"``; ``hours_available`` the learning hours
+    over the horizon and ``hours_used_share`` the plan's hours over them;
+    ``unused_reason`` why time is left (empty when the time is used);
+    ``strength_share``, ``gap_share`` and ``track_share`` the shares of the
+    plan's hours on strengths, needs and track core content, and the three
+    ``*_share`` of the 70-20-10 mix the shares of its hours on experience,
+    exposure and education (``None`` for an empty plan).
+
     Examples
     --------
     >>> from devplan import Plan
@@ -92,9 +101,18 @@ class Plan(_Model):
     track_reasons: str
     start_on: dt.date
     end_on: dt.date
+    status: Literal["planned", "no plan"] = "planned"
     total_hours: float = Field(ge=0)
     total_cost: float = Field(ge=0)
+    hours_available: float = Field(0.0, ge=0)
+    hours_used_share: float | None = Field(None, ge=0)
+    unused_reason: str = ""
     strength_share: float | None = Field(None, ge=0, le=1)
+    gap_share: float | None = Field(None, ge=0, le=1)
+    track_share: float | None = Field(None, ge=0, le=1)
+    experience_share: float | None = Field(None, ge=0, le=1)
+    exposure_share: float | None = Field(None, ge=0, le=1)
+    education_share: float | None = Field(None, ge=0, le=1)
     expected_benefit: float = Field(ge=0)
     items: list[PlanItem]
     manager_actions: list[ManagerAction]

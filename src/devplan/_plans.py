@@ -157,10 +157,7 @@ class PlanResult:
             "track_reasons": json_values(top["reasons"]),
             "start_on": to_json(self.start_date).decode(),
             "end_on": to_json(top["end"]).decode(),
-            "total_hours": json_values(top["hours"]),
-            "total_cost": json_values(top["cost"]),
-            "strength_share": json_values(top["share"]),
-            "expected_benefit": json_values(top["benefit"]),
+            **{field: json_values(top[field]) for field in _PLAN_FIGURES},
         }
         for name, table in self._nested_tables().items():
             model = _NESTED[name]
@@ -197,15 +194,19 @@ class PlanResult:
         keep = at >= 0
         summary = self.plan_summary[keep]
         order = np.argsort(at[keep])
-        top = {
-            name: summary[column].to_numpy(dtype=float)[order]
-            for name, column in (
-                ("hours", "hours"),
-                ("cost", "cost"),
-                ("share", "strength_share"),
-                ("benefit", "expected_benefit"),
-            )
-        }
+        top = {}
+        for field, column in _PLAN_FIGURES.items():
+            if field in _PLAN_TEXTS:
+                values = summary[column] if column in summary else None
+                top[field] = (
+                    np.full(len(order), Plan.model_fields[field].default, object)
+                    if values is None
+                    else values.astype(object).fillna("").to_numpy()[order]
+                )
+            elif column in summary:
+                top[field] = summary[column].to_numpy(dtype=float)[order]
+            else:
+                top[field] = np.full(len(order), np.nan)
         t = _positions(people, self.tracks["employee_id"])
         for name, column in (("track", "track"), ("reasons", "reasons")):
             values = np.empty(len(people), dtype=object)
@@ -224,7 +225,6 @@ class PlanResult:
             name: _grouped_records(table, _NESTED[name], people)
             for name, table in self._nested_tables().items()
         }
-        share = top["share"]
         for i, e in enumerate(people):
             yield {
                 "employee_id": e,
@@ -232,12 +232,36 @@ class PlanResult:
                 "track_reasons": top["reasons"][i],
                 "start_on": self.start_date,
                 "end_on": top["end"],
-                "total_hours": float(top["hours"][i]),
-                "total_cost": float(top["cost"][i]),
-                "strength_share": None if np.isnan(share[i]) else float(share[i]),
-                "expected_benefit": float(top["benefit"][i]),
+                **{field: _figure(top[field][i]) for field in _PLAN_FIGURES},
                 **{name: groups[name][i] for name in groups},
             }
+
+
+#: The plan document's own figures, in field order, and the ``plan_summary``
+#: column each comes from.
+_PLAN_FIGURES = {
+    "status": "status",
+    "total_hours": "hours",
+    "total_cost": "cost",
+    "hours_available": "hours_available",
+    "hours_used_share": "hours_used_share",
+    "unused_reason": "unused_reason",
+    "strength_share": "strength_share",
+    "gap_share": "gap_share",
+    "track_share": "track_share",
+    "experience_share": "experience_share",
+    "exposure_share": "exposure_share",
+    "education_share": "education_share",
+    "expected_benefit": "expected_benefit",
+}
+_PLAN_TEXTS = ("status", "unused_reason")
+
+
+def _figure(value):
+    """A plan figure as the model takes it: text, a float, or None for NaN."""
+    if isinstance(value, str):
+        return value
+    return None if np.isnan(value) else float(value)
 
 
 #: The nested models of a plan, by field.
@@ -352,29 +376,32 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
     s = purpose == "leverage_strength"
     if s.any():
         parts.append(
-            "strength: "
+            "builds on your strength in "
             + name[s]
-            + ", "
+            + " ("
             + _formatted(column("percentile")[s], 0)
-            + "th percentile, others rate you "
+            + "th percentile; others rate you "
             + _formatted(column("others_score")[s], 1)
-            + f"/{scale_max:g}"
+            + f"/{scale_max:g})"
         )
     n = purpose == "develop_need"
     if n.any():
         importance = (
             profiles["importance"].astype(object).to_numpy()[np.maximum(row[n], 0)]
         )
-        importance = np.where(found[n], importance, None)
+        importance = pd.Series(
+            np.where(found[n], importance, None), index=selected.index[n]
+        ).fillna("important")
+        article = importance.map(_GAP_ARTICLE).fillna("a ").astype("str")
         parts.append(
-            pd.Series(importance, index=selected.index[n])
-            .fillna("important")
-            .astype("str")
+            "closes "
+            + article
+            + importance.astype("str")
             + " gap: "
             + name[n]
             + " "
             + _formatted(column("score")[n], 1)
-            + " vs required "
+            + " → required "
             + _formatted(column("required_level")[n], 1)
         )
     c = ~(s | n)
@@ -384,8 +411,18 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
             selected["employee_id"][c].astype(str),
             lambda u: u.map(track.astype(str)),
         )
-        parts.append(track.str.replace("_", " ") + " track core: " + name[c])
+        parts.append(track.map(TRACK_CONTENT).fillna("core of your track: ") + name[c])
     return pd.concat(parts).reindex(selected.index).astype("str")
+
+
+#: How a rationale introduces an item chosen for a track's core content.
+TRACK_CONTENT = {
+    "new_manager": "core of the new-manager track: ",
+    "struggling_manager": "core of the struggling-manager track: ",
+    "high_potential": "core of the high-potential track: ",
+    "core": "part of the core curriculum: ",
+}
+_GAP_ARTICLE = {"critical": "a ", "important": "an ", "useful": "a "}
 
 
 def _each_value(values: pd.Series, make) -> pd.Series:
@@ -531,7 +568,44 @@ def _risk_suggestions(risks, names) -> np.ndarray:
     return np.where(risks["suggested_coach_id"].notna(), with_coach, without)
 
 
-def _summary(tracks, plans, selected, unmet) -> pd.DataFrame:
+#: Columns of ``plan_summary``, in order (mentor matching adds
+#: ``n_mentees, mentoring_hours``).
+SUMMARY_COLUMNS = (
+    "employee_id",
+    "n_items",
+    "hours",
+    "cost",
+    "hours_available",
+    "hours_used_share",
+    "strength_share",
+    "gap_share",
+    "track_share",
+    "experience_share",
+    "exposure_share",
+    "education_share",
+    "expected_benefit",
+    "n_unmet",
+    "status",
+    "unused_reason",
+)
+#: Plan purpose behind each share of ``plan_summary``.
+PURPOSE_SHARES = {
+    "strength_share": "leverage_strength",
+    "gap_share": "develop_need",
+    "track_share": "track_core",
+}
+
+
+def _summary(tracks, plans, selected, unmet, available, people=None) -> pd.DataFrame:
+    """One row per person: what the plan holds and what it leaves unused.
+
+    Every share is a plain share of the plan's hours (``strength_share`` is
+    hours on ``leverage_strength`` items / all plan hours), except
+    ``hours_used_share`` = plan hours / ``hours_available`` (learning hours
+    per month × horizon). ``status`` is ``"planned"`` or ``"no plan"``;
+    ``unused_reason`` says why time is left, from the recommender's
+    ``people`` table when given.
+    """
     ids = pd.Index(tracks["employee_id"].astype(str), name="employee_id")
     n = len(ids)
     p = _positions(ids, plans["employee_id"])
@@ -557,38 +631,69 @@ def _summary(tracks, plans, selected, unmet) -> pd.DataFrame:
         sp * len(items) + _positions(items, selected["item_id"]),
         p * len(items) + _positions(items, plans["item_id"]),
     )
-    sel_hours = selected["hours"].to_numpy(dtype=float)
-    critical = (selected["phase"] == "critical").to_numpy() & scheduled
     hours = plans["hours"].to_numpy(dtype=float)
     group = plans["group"].astype(str).to_numpy()
+    purpose = plans["purpose"].astype(str).to_numpy()
     planned = per_person(
         p,
         hours=hours,
         cost=plans["cost"].to_numpy(dtype=float),
-        strength=hours * (plans["purpose"] == "leverage_strength").to_numpy(),
+        **{share: hours * (purpose == kind) for share, kind in PURPOSE_SHARES.items()},
         **{g: hours * (group == g) for g in GROUPS},
     )
     chosen = per_person(
-        sp,
-        critical=sel_hours * critical,
-        benefit=selected["benefit"].to_numpy(dtype=float) * scheduled,
+        sp, benefit=selected["benefit"].to_numpy(dtype=float) * scheduled
     )
+    total = planned["hours"]
     out = pd.DataFrame(index=ids)
     out["n_items"] = per_person(p).astype(np.int64)
-    out["hours"] = planned["hours"]
+    out["hours"] = total
     out["cost"] = planned["cost"]
-    after_critical = out["hours"].to_numpy() - chosen["critical"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = planned["strength"] / after_critical
-    out["strength_share"] = np.where(after_critical > 0, share, np.nan)
-    out["expected_benefit"] = chosen["benefit"]
+    avail = available.reindex(ids).fillna(0.0).to_numpy(dtype=float)
+    out["hours_available"] = avail
+    out["hours_used_share"] = _share(total, avail)
+    for share in PURPOSE_SHARES:
+        out[share] = _share(planned[share], total)
     for g in GROUPS:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"{g}_share"] = np.where(
-                out["hours"] > 0, planned[g] / out["hours"].to_numpy(), np.nan
-            )
+        out[f"{g}_share"] = _share(planned[g], total)
+    benefit = chosen["benefit"]
+    reason = np.full(n, "", dtype=object)
+    if people is not None:
+        at = _positions(pd.Index(people["employee_id"].astype(str)), ids.to_series())
+        found = at >= 0
+        if "expected_benefit" in people:
+            value = people["expected_benefit"].to_numpy(dtype=float)
+            benefit = np.where(found, value[np.maximum(at, 0)], benefit)
+        if "unused_reason" in people:
+            text = people["unused_reason"].astype(object).fillna("").to_numpy()
+            reason = np.where(found, text[np.maximum(at, 0)], reason)
+    empty = out["n_items"].to_numpy() == 0
+    no_reason = empty & (reason == "")
+    reason[no_reason & (avail <= 0)] = "no learning time"
+    reason[no_reason & (avail > 0)] = "no catalog item fits"
+    out["expected_benefit"] = benefit
     out["n_unmet"] = per_person(_positions(ids, unmet["employee_id"])).astype(np.int64)
-    return out.reset_index()
+    out["status"] = pd.Series(np.where(empty, "no plan", "planned"), index=ids)
+    out["unused_reason"] = pd.Series(reason, index=ids, dtype="str")
+    return out.reset_index()[list(SUMMARY_COLUMNS)].astype(
+        {"status": "str", "unused_reason": "str"}
+    )
+
+
+def _available(employees: pd.DataFrame, horizon_months: int) -> pd.Series:
+    """Learning hours each person has over the plan (index ``employee_id``)."""
+    emp = employees.drop_duplicates("employee_id")
+    hours = pd.to_numeric(emp["learning_hours_per_month"], errors="coerce")
+    return pd.Series(
+        hours.fillna(0.0).to_numpy(dtype=float) * horizon_months,
+        index=pd.Index(emp["employee_id"].astype(str)),
+    )
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``part / whole``, NaN where ``whole`` is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), np.nan)
 
 
 def plan_tables(
@@ -623,6 +728,7 @@ def plan_tables(
         horizon_months=horizon,
         role_levels=role_level,
     )
+    people = None  # MERGE-TODO: return_people=True
     selected = selected.assign(
         rationale=_rationale(selected, profiles, names, tracks, config.scale_max)
     )
@@ -666,7 +772,9 @@ def plan_tables(
         "unmet_needs": unmet.iloc[
             np.argsort(_positions(ids, unmet["employee_id"]), kind="stable")
         ].reset_index(drop=True),
-        "plan_summary": _summary(tracks, plans, selected, unmet),
+        "plan_summary": _summary(
+            tracks, plans, selected, unmet, _available(bundle.employees, horizon), people
+        ),
     }
 
 

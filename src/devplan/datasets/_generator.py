@@ -486,7 +486,7 @@ _KIND_LABEL = _per(
         "stretch_assignment": "stretch assignment",
         "peer_group": "peer group",
         "reading": "reading",
-        "practice": "practice assignment",
+        "practice": "on-the-job assignment",
     },
 )
 _LEVEL_TITLE = _per(
