@@ -52,6 +52,7 @@ def test_every_item_has_a_purpose_and_a_rationale_naming_evidence(sample_result)
         r"(core of the (new-manager|struggling-manager|high-potential) track"
         r"|part of the core curriculum): [^;]+(; mentor: E\d+)?"
     ).all()
+
     # no doubled words anywhere ("core track core", "workshop (workshop)")
     def doubled(text):
         return text.str.extract(r"\b([^\W\d_]+)\W+\1\b", expand=False).notna()

@@ -195,18 +195,18 @@ class PlanResult:
         summary = self.plan_summary[keep]
         order = np.argsort(at[keep])
         top = {}
-        for field, column in _PLAN_FIGURES.items():
-            if field in _PLAN_TEXTS:
+        for name, column in _PLAN_FIGURES.items():
+            if name in _PLAN_TEXTS:
                 values = summary[column] if column in summary else None
-                top[field] = (
-                    np.full(len(order), Plan.model_fields[field].default, object)
+                top[name] = (
+                    np.full(len(order), Plan.model_fields[name].default, object)
                     if values is None
                     else values.astype(object).fillna("").to_numpy()[order]
                 )
             elif column in summary:
-                top[field] = summary[column].to_numpy(dtype=float)[order]
+                top[name] = summary[column].to_numpy(dtype=float)[order]
             else:
-                top[field] = np.full(len(order), np.nan)
+                top[name] = np.full(len(order), np.nan)
         t = _positions(people, self.tracks["employee_id"])
         for name, column in (("track", "track"), ("reasons", "reasons")):
             values = np.empty(len(people), dtype=object)
@@ -773,7 +773,12 @@ def plan_tables(
             np.argsort(_positions(ids, unmet["employee_id"]), kind="stable")
         ].reset_index(drop=True),
         "plan_summary": _summary(
-            tracks, plans, selected, unmet, _available(bundle.employees, horizon), people
+            tracks,
+            plans,
+            selected,
+            unmet,
+            _available(bundle.employees, horizon),
+            people,
         ),
     }
 
