@@ -93,10 +93,45 @@ def test_struggling_by_performance_and_by_critical_gaps():
     assert low["decided_by"] == "struggling_manager:performance"
     assert gaps["track"] == "struggling_manager"
     # largest weighted gap first
-    assert gaps["reasons"] == "3 critical gaps: delegation, prioritising, conflict"
+    # performance 3.2 is below solid (3.5): both sides named
+    assert gaps["reasons"] == (
+        "3 critical gaps: delegation, prioritising, conflict; "
+        "performance 3.2 < 3.5 (solid)"
+    )
     assert gaps["decided_by"] == "struggling_manager:critical_gaps"
     assert gaps["confidence"] == pytest.approx(0.8)  # the profile's confidence
     assert one["track"] == "core"
+
+
+def test_solid_performance_with_critical_gaps_is_not_struggling():
+    emp, prof = _case(
+        [
+            _employee("star", potential_rating="high", performance_rating=5.0),
+            _employee("solid", performance_rating=4.5),
+        ],
+        needs={
+            "star": ["delegation", "prioritising"],
+            "solid": ["conflict", "empathy"],
+        },
+    )
+    t = assign_tracks(emp, prof)
+    star, solid = _one(t, "star"), _one(t, "solid")
+    assert star["track"] == "high_potential"
+    assert star["decided_by"] == "high_potential:ratings"
+    assert star["reasons"] == (
+        "potential high and performance 5 ≥ 3.5; 2 critical gaps to develop "
+        "(performance 5 ≥ 3.5 solid): delegation, prioritising"
+    )
+    assert pd.isna(star["also"])  # the struggling rule did not fire
+    assert solid["track"] == "core"
+    assert solid["reasons"].endswith(
+        "; 2 critical gaps to develop (performance 4.5 ≥ 3.5 solid): conflict, empathy"
+    )
+
+
+def test_solid_performance_below_struggling_threshold_is_rejected():
+    with pytest.raises(ValueError, match="struggling_solid_performance"):
+        TrackConfig(struggling_max_performance=3.0, struggling_solid_performance=2.8)
 
 
 def test_reasons_use_competency_names_from_a_bundle():

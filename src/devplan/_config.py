@@ -86,8 +86,15 @@ class TrackConfig(_Section):
     struggling_max_performance : float, default=2.5
         A performance rating below this marks a struggling manager.
     struggling_min_critical_gaps : int, default=2
-        This many critical gaps in the scored profile also mark a struggling
-        manager (with or without a performance rating).
+        This many critical gaps in the scored profile mark a struggling
+        manager only when the evidence converges: the manager has no
+        performance rating or one below ``struggling_solid_performance``.
+        The gaps alone never do.
+    struggling_solid_performance : float, default=3.5
+        A "solid" performance rating: a manager rated at or above it is never
+        struggling because of critical gaps; the gaps are named in the
+        reasons and the plan develops them, and the other rules decide the
+        track. At least ``struggling_max_performance``.
     high_potential_min_performance : float, default=3.5
         Performance needed, with high potential, for the high-potential track.
     high_potential_min_percentile : float, default=75
@@ -96,6 +103,22 @@ class TrackConfig(_Section):
     high_potential_includes_individuals : bool, default=False
         Also put individual contributors with high potential on the
         high-potential track (by default only people managers).
+    calibration_high_performance : float, default=4.5
+        Calibration (:func:`devplan.calibration`): a performance rating at or
+        above this with a mean profile percentile at or below
+        ``calibration_low_percentile`` is a disagreement to discuss.
+    calibration_low_percentile : float, default=25
+        The low side of that disagreement.
+    calibration_low_performance : float, default=2.0
+        Calibration: a performance rating at or below this with a mean
+        profile percentile at or above ``calibration_high_percentile`` is a
+        disagreement. Below ``calibration_high_performance``.
+    calibration_high_percentile : float, default=75
+        The high side of that disagreement; above
+        ``calibration_low_percentile``.
+    calibration_min_critical_gaps : int, default=2
+        Calibration: potential rated high with at least this many critical
+        gaps in the scored profile is a disagreement.
     precedence : list of str, default=["new_manager", "struggling_manager",
         "high_potential"]
         Which track wins when several rules fire; the others are reported as
@@ -105,20 +128,46 @@ class TrackConfig(_Section):
     new_manager_max_months: float = Field(12.0, ge=0)
     struggling_max_performance: float = Field(2.5, ge=1, le=5)
     struggling_min_critical_gaps: int = Field(2, ge=1)
+    struggling_solid_performance: float = Field(3.5, ge=1, le=5)
     high_potential_min_performance: float = Field(3.5, ge=1, le=5)
     high_potential_min_percentile: float = Field(75.0, gt=0, lt=100)
     high_potential_includes_individuals: bool = False
+    calibration_high_performance: float = Field(4.5, ge=1, le=5)
+    calibration_low_percentile: float = Field(25.0, ge=0, le=100)
+    calibration_low_performance: float = Field(2.0, ge=1, le=5)
+    calibration_high_percentile: float = Field(75.0, ge=0, le=100)
+    calibration_min_critical_gaps: int = Field(2, ge=1)
     precedence: tuple[
         Literal["new_manager", "struggling_manager", "high_potential"], ...
     ] = ("new_manager", "struggling_manager", "high_potential")
 
     @model_validator(mode="after")
-    def _check_precedence(self) -> Self:
+    def _check_consistency(self) -> Self:
         expected = {"new_manager", "struggling_manager", "high_potential"}
         if len(self.precedence) != 3 or set(self.precedence) != expected:
             raise ValueError(
                 f"Got precedence={list(self.precedence)!r}; expected each of "
                 "new_manager, struggling_manager, high_potential once."
+            )
+        if self.struggling_solid_performance < self.struggling_max_performance:
+            raise ValueError(
+                "Got struggling_solid_performance="
+                f"{self.struggling_solid_performance!r}; expected at least "
+                f"struggling_max_performance={self.struggling_max_performance!r}."
+            )
+        if self.calibration_low_performance >= self.calibration_high_performance:
+            raise ValueError(
+                "Got calibration_low_performance="
+                f"{self.calibration_low_performance!r}; expected below "
+                "calibration_high_performance="
+                f"{self.calibration_high_performance!r}."
+            )
+        if self.calibration_low_percentile >= self.calibration_high_percentile:
+            raise ValueError(
+                "Got calibration_low_percentile="
+                f"{self.calibration_low_percentile!r}; expected below "
+                "calibration_high_percentile="
+                f"{self.calibration_high_percentile!r}."
             )
         return self
 

@@ -168,6 +168,27 @@ def _gap_lists(profiles: pd.DataFrame, names: pd.Series | None) -> pd.Series:
     return label.groupby(p["employee_id"]).agg(", ".join)
 
 
+def _track_config(config) -> TrackConfig:
+    """The track settings of a :class:`Config`, a :class:`TrackConfig` or
+    ``None`` (the defaults)."""
+    if config is None:
+        return TrackConfig()
+    if isinstance(config, Config):
+        return config.tracks
+    if isinstance(config, TrackConfig):
+        return config
+    raise TypeError(
+        f"Got config of type {type(config).__name__}; expected Config, "
+        "TrackConfig or None."
+    )
+
+
+def _profile_confidence(profiles: pd.DataFrame, ids: pd.Index) -> np.ndarray:
+    """Mean confidence of each employee's profile rows (NaN without rows)."""
+    mean = profiles.groupby("employee_id", observed=True)["confidence"].mean()
+    return mean.reindex(ids).to_numpy(dtype=float)
+
+
 def assign_tracks(
     bundle_or_employees,
     profiles: pd.DataFrame,
@@ -178,9 +199,13 @@ def assign_tracks(
     Rules (thresholds in :class:`TrackConfig`, precedence in
     ``precedence``): a people manager at most ``new_manager_max_months`` in
     role is a **new manager**; one with performance below
-    ``struggling_max_performance`` or at least
-    ``struggling_min_critical_gaps`` critical gaps in the scored profile is a
-    **struggling manager**; one with high potential and performance of at
+    ``struggling_max_performance``, or with at least
+    ``struggling_min_critical_gaps`` critical gaps in the scored profile and
+    no performance rating or one below ``struggling_solid_performance``, is a
+    **struggling manager** (the evidence must converge: a manager rated solid
+    is never struggling because of the profile alone; their critical gaps are
+    named in the reasons, the plan develops them, and the other rules decide
+    the track); one with high potential and performance of at
     least ``high_potential_min_performance`` (or, with no performance rating,
     a profile at or above ``high_potential_min_percentile`` with no critical
     gap; or, with no potential rating, that performance and such a profile)
@@ -210,6 +235,24 @@ def assign_tracks(
         performance_source, potential_level, potential_source, nine_box,
         nine_box_label``.
 
+    Notes
+    -----
+    For a people manager with performance rating ``p`` and ``g`` critical
+    gaps (needs in competencies of critical importance)::
+
+        struggling = p < struggling_max_performance
+                     or (g >= struggling_min_critical_gaps
+                         and (p missing or p < struggling_solid_performance))
+
+    Reasons name both sides: "performance 2.1 < 2.5; 3 critical gaps: A, B,
+    C", "3 critical gaps: A, B, C; performance 3.2 < 3.5 (solid)". A manager
+    with enough critical gaps and ``p >= struggling_solid_performance`` keeps
+    the track the other rules give, and its
+    reasons end with "; 2 critical gaps to develop (performance 4.5 ≥ 3.5
+    solid): A, B". ``decided_by`` is ``struggling_manager:performance`` when
+    ``p < struggling_max_performance``, else
+    ``struggling_manager:critical_gaps``.
+
     Examples
     --------
     >>> from devplan import CompetencyScorer, assign_tracks
@@ -219,17 +262,7 @@ def assign_tracks(
     >>> sorted(tracks["track"].unique())
     ['core', 'high_potential', 'new_manager', 'struggling_manager']
     """
-    if config is None:
-        cfg = TrackConfig()
-    elif isinstance(config, Config):
-        cfg = config.tracks
-    elif isinstance(config, TrackConfig):
-        cfg = config
-    else:
-        raise TypeError(
-            f"Got config of type {type(config).__name__}; expected Config, "
-            "TrackConfig or None."
-        )
+    cfg = _track_config(config)
     employees, names = _employees_of(bundle_or_employees)
     f = track_features(employees, profiles)
     ids = f.index
@@ -242,10 +275,7 @@ def assign_tracks(
     pct = f["mean_percentile"].to_numpy()
     scored = ~np.isnan(pct)
     gaps = _gap_lists(profiles, names).reindex(ids).fillna("")
-    conf_profile = (
-        profiles.groupby("employee_id")["confidence"].mean().reindex(ids).to_numpy()
-    )
-    conf_profile = np.where(np.isnan(conf_profile), 0.0, conf_profile)
+    conf_profile = np.nan_to_num(_profile_confidence(profiles, ids))
 
     fires = {}
     evidence = {}
@@ -258,22 +288,42 @@ def assign_tracks(
         m_txt + f" months in role (≤ {_fmt(cfg.new_manager_max_months)})"
     ).to_numpy(dtype=object)
     rule_conf["new_manager"] = np.ones(n)
-    # struggling: performance, or critical gaps in the profile
+    # struggling: a low performance rating, or critical gaps in the profile
+    # when the rating does not contradict them (missing or below solid)
     low_perf = manager & (perf < cfg.struggling_max_performance)
     many_gaps = manager & (n_crit >= cfg.struggling_min_critical_gaps)
-    fires["struggling_manager"] = low_perf | many_gaps
+    below_solid = np.isnan(perf) | (perf < cfg.struggling_solid_performance)
+    by_gaps = many_gaps & below_solid
+    # gaps of a manager rated solid: a development need, not a verdict
+    solid_gaps = many_gaps & ~below_solid
+    fires["struggling_manager"] = low_perf | by_gaps
+    solid = _fmt(cfg.struggling_solid_performance)
     perf_text = "performance " + p_txt + f" < {_fmt(cfg.struggling_max_performance)}"
-    gap_text = (
-        pd.Series(n_crit.astype(np.int64)).astype("str")
-        + " critical gaps: "
-        + pd.Series(gaps.to_numpy(), dtype="str")
-    )
+    n_txt = pd.Series(n_crit.astype(np.int64)).astype("str")
+    names_txt = pd.Series(gaps.to_numpy(), dtype="str")
+    gap_text = n_txt + " critical gaps: " + names_txt
     evidence["struggling_manager"] = np.where(
         low_perf & many_gaps,
         perf_text + "; " + gap_text,
-        np.where(low_perf, perf_text, gap_text),
+        np.where(
+            low_perf,
+            perf_text,
+            np.where(
+                np.isnan(perf),
+                gap_text,
+                gap_text + "; performance " + p_txt + f" < {solid} (solid)",
+            ),
+        ),
     )
     rule_conf["struggling_manager"] = np.where(low_perf, 1.0, conf_profile)
+    to_develop = (
+        "; "
+        + n_txt
+        + " critical gaps to develop (performance "
+        + p_txt
+        + f" ≥ {solid} solid): "
+        + names_txt
+    ).to_numpy(dtype=object)
     # high potential: ratings, or the profile when performance is missing
     high_pot = potential == POTENTIAL_RATINGS.index("high")
     by_rating = high_pot & (perf >= cfg.high_potential_min_performance)
@@ -343,6 +393,7 @@ def assign_tracks(
     reasons[core & ~manager] = "not a people manager"
     reasons[core & manager] = summary[core & manager]
     confidence[core] = 1.0
+    reasons[solid_gaps] = reasons[solid_gaps] + to_develop[solid_gaps]
 
     # Missing inputs: say which rule could not be judged, lower confidence.
     present = np.zeros(n)
