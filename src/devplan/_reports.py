@@ -632,8 +632,9 @@ def organisation_report(result: PlanResult, bundle, *, analysis=None) -> str:
         business unit), ``tracks`` (track mix by unit and the 9-box grid),
         ``calibration`` (how many people's ratings and 360 profile disagree,
         by rule, and the most severe of them with both sides' evidence: see
-        :func:`devplan.calibration`), ``budget`` (planned hours and cost by track, the 70-20-10 mix, the
-        cost of closing the gaps and the allocation by programme) and
+        :func:`devplan.calibration`), ``budget`` (planned hours and cost by
+        track, the 70-20-10 mix, the cost of closing the gaps and the
+        allocation by programme) and
         ``coverage`` (needs the catalog closes, closes in part or cannot
         serve).
 
