@@ -92,6 +92,10 @@ def test_chunks_and_jobs_do_not_change_the_files(org_dir, tmp_path):
     assert (one.chunks, many.chunks) == (1, 6)
     a, b = files(tmp_path / "a"), files(tmp_path / "b")
     assert a.keys() == b.keys()
+    # calibration rows are made per chunk and put in one global order
+    calibrated = pd.read_csv(tmp_path / "b" / "calibration.csv")
+    assert len(calibrated) == one.counts["calibration_rows"] > 0
+    assert a["calibration.csv"] == b["calibration.csv"]
     for name in a:
         if name != "run.json":
             assert a[name] == b[name], name
@@ -119,7 +123,7 @@ def test_dask_cluster_run_writes_the_files_of_a_local_run(org_dir, tmp_path):
         argv += ["--engine", "dask", "--scheduler", cluster.scheduler_address]
         assert main([*argv, "--chunk-size", "250"]) == 0
     a, b = files(tmp_path / "local"), files(tmp_path / "dask")
-    assert a.keys() == b.keys() and "plans.jsonl" in a
+    assert a.keys() == b.keys() and "plans.jsonl" in a and "calibration.csv" in a
     for name in a:
         if name != "run.json":
             assert a[name] == b[name], name
@@ -266,6 +270,10 @@ def test_excel_workbook_neutralises_formulas(org_dir, tmp_path):
     run_batch(org_dir / "bundle", out, excel=True, format="parquet", progress=False)
     book = load_workbook(out / "devplan.xlsx", read_only=True)
     assert "plans" in book.sheetnames and "plan_summary" in book.sheetnames
+    calibrated = pd.read_parquet(out / "calibration.parquet")
+    sheet = list(book["calibration"].iter_rows(values_only=True))
+    assert list(sheet[0]) == list(calibrated.columns)
+    assert [row[0] for row in sheet[1:]] == calibrated["employee_id"].tolist()
     plans = pd.read_parquet(out / "plans.parquet")
     assert (plans["title"] == '=HYPERLINK("http://x.test","click")').any()
     sheet = book["plans"]

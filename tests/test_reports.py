@@ -28,7 +28,14 @@ EMPLOYEE_SECTIONS = {
     "unmet-needs",
 }
 MANAGER_SECTIONS = {"summary", "team", "transfer-risks", "meetings"}
-ORGANISATION_SECTIONS = {"summary", "gaps", "tracks", "budget", "coverage"}
+ORGANISATION_SECTIONS = {
+    "summary",
+    "gaps",
+    "tracks",
+    "calibration",
+    "budget",
+    "coverage",
+}
 
 
 def hostile_bundle():
@@ -176,6 +183,28 @@ def test_organisation_report(hostile):
     assert any("&lt;script&gt;alert" in t for t in svg_text)
     assert HOSTILE_COMPETENCY[:20] in text
     assert html.count("<svg") >= 6
+    # calibration: the people to discuss first, most severe first, as text
+    calibrated = devplan.calibration(
+        result.tracks, result.profiles, bundle, result.config
+    )
+    section = html.split('id="calibration"')[1].split("</section>")[0]
+    shown = min(len(calibrated), 25)
+    assert len(calibrated) > 0
+    assert f"{calibrated['employee_id'].nunique():,} people whose ratings" in text
+    assert section.count("<tr>") == shown + 1  # and the header
+    first = _Page(section.split("<tbody>")[1].split("</tr>")[0])
+    top = calibrated.iloc[0]
+    assert [t for t in first.text if t.strip()] == [
+        top["employee_id"],
+        top["track"].replace("_", " "),
+        {
+            "rated_high_profile_low": "rated high, profile low",
+            "rated_low_profile_high": "rated low, profile high",
+            "high_potential_gaps": "high potential with critical gaps",
+        }[top["rule"]],
+        f"{top['severity']:.3f}",
+        top["evidence"],
+    ]
 
 
 def test_write_reports_safe_file_names(hostile, tmp_path):

@@ -206,6 +206,62 @@ def test_core_for_everyone_else_with_the_evidence():
     )
 
 
+def test_a_new_first_line_manager_without_reports_is_a_manager():
+    """The HR export may not list a new manager's reports yet: the role's
+    level makes them a people manager; an explicit false still wins."""
+    from devplan import Bundle
+
+    roles = pd.DataFrame(
+        {
+            "role_id": ["lead", "spec"],
+            "role_level": ["first_line", "individual"],
+            "competency_id": ["delegation", "delegation"],
+            "required_level": [3.5, 3.0],
+        }
+    )
+    employees = pd.DataFrame(
+        {
+            "employee_id": ["new_lead", "not_lead", "spec"],
+            "role_id": ["lead", "lead", "spec"],
+            "is_people_manager": [None, "false", None],
+            "months_in_role": [3.0, 3.0, 3.0],
+            "performance_rating": [3.2, 3.2, 3.2],
+            "potential_rating": ["medium", "medium", "medium"],
+        }
+    )
+    bundle = Bundle.from_frames(
+        employees=employees,
+        competencies=pd.DataFrame(
+            {"competency_id": ["delegation"], "name": ["Delegation"]}
+        ),
+        assessments=pd.DataFrame(
+            {
+                "employee_id": ["new_lead"],
+                "rater_type": ["self"],
+                "competency_id": ["delegation"],
+                "score": [3.0],
+            }
+        ),
+        roles=roles,
+        catalog=pd.DataFrame(
+            {
+                "item_id": ["k"],
+                "title": ["Course"],
+                "kind": ["course"],
+                "competencies": ["delegation"],
+                "hours": [8.0],
+            }
+        ),
+    )
+    _, prof = _case([_employee(e) for e in employees["employee_id"]])
+    t = assign_tracks(bundle.employees, prof)
+    assert _one(t, "new_lead")["track"] == "new_manager"
+    assert _one(t, "new_lead")["reasons"] == "3 months in role (≤ 12)"
+    for other in ("not_lead", "spec"):
+        assert _one(t, other)["track"] == "core"
+        assert _one(t, other)["reasons"] == "not a people manager"
+
+
 def test_missing_inputs_degrade_gracefully():
     emp, prof = _case(
         [

@@ -161,6 +161,40 @@ def test_is_people_manager_default_follows_reports():
     assert bundle.employees["is_people_manager"].tolist() == [True, False]
 
 
+def test_is_people_manager_default_follows_the_role_level():
+    frames = _minimal_frames()
+    frames["roles"] = pd.DataFrame(
+        {
+            "role_id": ["lead", "spec", "head"],
+            "role_level": ["first_line", "individual", "middle"],
+            "competency_id": ["c", "c", "c"],
+            "required_level": [3.5, 3.0, 3.5],
+        }
+    )
+    frames["employees"] = pd.DataFrame(
+        {
+            "employee_id": ["new_lead", "spec", "lead_no", "boss", "spec_mgr"],
+            "role_id": ["lead", "spec", "lead", "head", "spec"],
+            "manager_id": [None, None, None, None, "boss"],
+            # only an explicit value overrides the defaults
+            "is_people_manager": [None, None, "false", None, None],
+        }
+    )
+    bundle = Bundle.from_frames(**frames)
+    got = bundle.employees.set_index("employee_id")["is_people_manager"]
+    # new_lead: first-line role without reports yet -> manager; spec: an
+    # individual role without reports -> not; lead_no: explicit false wins;
+    # boss: middle role (and a report) -> manager; spec_mgr: individual role,
+    # no reports -> not
+    assert got.astype(bool).to_dict() == {
+        "new_lead": True,
+        "spec": False,
+        "lead_no": False,
+        "boss": True,
+        "spec_mgr": False,
+    }
+
+
 def test_the_cli_exit_codes(tmp_path, capsys):
     from devplan._cli import main
 

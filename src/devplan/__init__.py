@@ -13,6 +13,7 @@ from devplan._bundle import (
     read_bundle,
     write_bundle,
 )
+from devplan._calibration import calibration
 from devplan._config import (
     Config,
     MentoringConfig,
@@ -64,6 +65,7 @@ __all__ = [
     "__version__",
     "assign_tracks",
     "audit_fairness",
+    "calibration",
     "cross_validated_report",
     "employee_report",
     "evaluate",

@@ -58,6 +58,8 @@ from devplan._bundle import (
     open_bundle,
     write_table,
 )
+from devplan._calibration import _ordered as _ordered_calibration
+from devplan._calibration import calibration
 from devplan._config import Config, load_config
 from devplan._engine import (
     CHUNK_TABLES,
@@ -84,9 +86,9 @@ STAGING = ".devplan-run"
 #: Lock file held by the run writing into an output folder.
 LOCK = ".devplan-run.lock"
 FORMATS = ("csv", "parquet")
-#: Parts kept per chunk beyond the plan tables: transfer-risk inputs and the
-#: per-employee profile summary.
-_EXTRA_PARTS = ("weak", "strong", "profile_summary")
+#: Parts kept per chunk beyond the plan tables: transfer-risk inputs, the
+#: per-employee profile summary and the calibration rows.
+_EXTRA_PARTS = ("weak", "strong", "profile_summary", "calibration")
 #: How chunk parts are stored (part of the resume fingerprint: a run of
 #: another layout is started afresh, not resumed).
 _PART_FORMAT = "arrow-ipc-lz4"
@@ -344,6 +346,8 @@ def run_batch(
             "plan_items": assembled["plan_items"],
             "followups": assembled["followups"],
             "unmet_needs": assembled["unmet_needs"],
+            "calibration_rows": assembled["calibration_rows"],
+            "calibration_people": assembled["calibration_people"],
             "error_rows": len(errors),
         }
         for key in ("mentoring_needs", "mentoring_matched"):
@@ -398,6 +402,7 @@ def _fingerprint(version, hashes, cfg, size) -> str:
             "config": cfg.model_dump(mode="json"),
             "chunk_size": size,
             "parts": _PART_FORMAT,
+            "extra_parts": list(_EXTRA_PARTS),
         },
         sort_keys=True,
     )
@@ -594,9 +599,13 @@ def _chunk_returned(staging, k, chunk, shared) -> dict:
 
 
 def _chunk_with_summary(chunk, shared):
-    """A chunk's tables, with its profile summary."""
+    """A chunk's tables, with its profile summary and calibration rows."""
     _release_memory()  # in a worker process: what the previous chunk left
-    return chunk_work(chunk, shared, summarise=True)
+    tables = chunk_work(chunk, shared, summarise=True)
+    tables["calibration"] = calibration(
+        tables["tracks"], tables["profiles"], chunk, shared.config
+    )
+    return tables
 
 
 def _chunk_plans(tables, shared, risks) -> PlanResult:
@@ -707,11 +716,16 @@ def _assemble(staging, final, n_chunks, size, data, shared, fmt, excel, ics):
         staging, parts, "profile_summary", final / f"profile_summary{suffix}", fmt
     )
     files.append(f"profile_summary{suffix}")
-    # summaries over the whole organisation (small tables)
+    # summaries over the whole organisation (small tables); calibration rows
+    # in their one global order, whatever the chunks
     tracks = pd.concat([_read_part(staging, k, "tracks") for k in parts])
+    calibrated = _ordered_calibration(
+        pd.concat([_read_part(staging, k, "calibration") for k in parts])
+    )
     extra = {
         "reliability": shared.scorer.reliability_,
         "track_summary": track_summary(tracks, data.employees, data.roles),
+        "calibration": calibrated,
     }
     for name, table in extra.items():
         write_table(table, final / f"{name}{suffix}")
@@ -747,7 +761,7 @@ def _assemble(staging, final, n_chunks, size, data, shared, fmt, excel, ics):
             for name in _SHEETS
             if name in CHUNK_TABLES
         }
-        tables.update(transfer_risks=risks, errors=data.errors)
+        tables.update(transfer_risks=risks, errors=data.errors, calibration=calibrated)
         if mentoring is not None:
             tables["mentoring"] = mentoring
         write_workbook(
@@ -767,6 +781,8 @@ def _assemble(staging, final, n_chunks, size, data, shared, fmt, excel, ics):
             mentoring_needs=len(mentoring), mentoring_matched=int(matched.sum())
         )
     counts.update(
+        calibration_rows=len(calibrated),
+        calibration_people=int(calibrated["employee_id"].nunique()),
         planned=planned,
         no_plan=dict(sorted(no_plan.items())),
         plan_items=counts["plans"],
@@ -819,6 +835,7 @@ _SHEETS = (
     "followups",
     "manager_actions",
     "tracks",
+    "calibration",
     "transfer_risks",
     "mentoring",
     "unmet_needs",
@@ -1070,6 +1087,10 @@ def _summary_lines(report: RunReport, data, fmt) -> list[str]:
             + "; ".join(f"{n:,} {why}" for why, n in c["no_plan_reasons"].items())
             + f" (see plan_summary.{fmt})."
         )
+    lines.append(
+        f"Calibration: {c['calibration_people']:,} people whose ratings and 360 "
+        f"profile disagree, to discuss first (see calibration.{fmt})."
+    )
     if "mentoring_needs" in c:
         lines.append(
             f"Mentoring: {c['mentoring_matched']:,} of {c['mentoring_needs']:,} "

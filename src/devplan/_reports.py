@@ -631,8 +631,11 @@ def organisation_report(result: PlanResult, bundle, *, analysis=None) -> str:
         A complete HTML document with sections ``summary``, ``gaps``
         (heat-maps of the share of people with a need by role and by
         business unit), ``tracks`` (track mix by unit and the 9-box grid),
-        ``budget`` (planned hours and cost by track, the 70-20-10 mix, the
-        cost of closing the gaps and the allocation by programme) and
+        ``calibration`` (how many people's ratings and 360 profile disagree,
+        by rule, and the most severe of them with both sides' evidence: see
+        :func:`devplan.calibration`), ``budget`` (planned hours and cost by
+        track, the 70-20-10 mix, the cost of closing the gaps and the
+        allocation by programme) and
         ``coverage`` (needs the catalog closes, closes in part or cannot
         serve).
 
@@ -661,6 +664,23 @@ def organisation_report(result: PlanResult, bundle, *, analysis=None) -> str:
         title="Organisation development report",
         **_organisation_context(result, bundle, analysis, plot),
     )
+
+
+#: How the organisation report names each calibration rule.
+CALIBRATION_RULES = {
+    "rated_high_profile_low": "rated high, profile low",
+    "rated_low_profile_high": "rated low, profile high",
+    "high_potential_gaps": "high potential with critical gaps",
+}
+#: Calibration rows the organisation report shows (the most severe).
+CALIBRATION_SHOWN = 25
+
+
+def _calibration_rows(result: PlanResult, bundle) -> pd.DataFrame:
+    """The run's :func:`devplan.calibration` rows, in its order."""
+    from devplan._calibration import calibration
+
+    return calibration(result.tracks, result.profiles, bundle, result.config)
 
 
 def _organisation_context(result, bundle, analysis, plot) -> dict:
@@ -706,6 +726,7 @@ def _organisation_context(result, bundle, analysis, plot) -> dict:
         "mix": _draw(plot.hours_by_mix, plans, by=track_of) if len(plans) else "",
         "coverage": _draw(plot.catalog_coverage, analysis) if len(needs) else "",
     }
+    calibrated = _calibration_rows(result, bundle)
     top_gaps = analysis.gaps_by_competency.sort_values(
         ["n_needs", "total_gap"], ascending=False, kind="stable"
     ).head(15)
@@ -724,6 +745,25 @@ def _organisation_context(result, bundle, analysis, plot) -> dict:
             "errors": f"{len(result.errors):,}",
         },
         "charts": charts,
+        "calibration": {
+            "people": f"{calibrated['employee_id'].nunique():,}",
+            "by_rule": "; ".join(
+                f"{n:,} {label}"
+                for rule, label in CALIBRATION_RULES.items()
+                if (n := int((calibrated["rule"] == rule).sum()))
+            ),
+            "shown": min(len(calibrated), CALIBRATION_SHOWN),
+            "rows": _records(
+                calibrated.head(CALIBRATION_SHOWN),
+                {
+                    "employee": lambda r: _text(r["employee_id"]),
+                    "track": lambda r: _text(r["track"]).replace("_", " "),
+                    "rule": lambda r: CALIBRATION_RULES[r["rule"]],
+                    "severity": lambda r: _num(r["severity"], 3),
+                    "evidence": lambda r: _text(r["evidence"]),
+                },
+            ),
+        },
         "by_track": _records(
             by_track,
             {

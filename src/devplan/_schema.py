@@ -18,6 +18,9 @@ POTENTIAL_RATINGS = ("low", "medium", "high")
 MODALITY_PREFERENCES = ("online", "in_person", "blended", "any")
 MODALITIES = ("online", "in_person", "blended")
 ROLE_LEVELS = ("individual", "first_line", "middle", "senior", "executive")
+#: Role levels that manage people: ``is_people_manager`` defaults to true
+#: for anyone in a role of these levels.
+MANAGER_LEVELS = ("first_line", "middle", "senior", "executive")
 IMPORTANCES = ("critical", "important", "useful")
 ITEM_KINDS = (
     "course",

@@ -131,7 +131,10 @@ def track_features(bundle_or_employees, profiles: pd.DataFrame) -> pd.DataFrame:
     )
     out = pd.DataFrame(
         {
-            "is_people_manager": emp["is_people_manager"].fillna(False).astype(float),
+            "is_people_manager": emp["is_people_manager"]
+            .astype("boolean")
+            .fillna(False)
+            .astype(float),
             "months_in_role": emp["months_in_role"].astype(float),
             "performance_rating": emp["performance_rating"].astype(float),
             "potential": potential.astype(float),

@@ -29,6 +29,7 @@ from devplan._config import Config
 from devplan._schema import (
     ERROR_COLUMNS,
     FALSE_WORDS,
+    MANAGER_LEVELS,
     SCALE,
     TABLES,
     TRACKS,
@@ -1077,7 +1078,7 @@ def validate_tables(
     employees = typed("employees")
     _check_employees(employees, roles, errors, aside["roles"])
     employees = finish("employees", employees)
-    employees = _employee_defaults(employees, config)
+    employees = _employee_defaults(employees, roles, config)
     clean["employees"] = employees
 
     catalog = typed("catalog")
@@ -1142,12 +1143,26 @@ def validate_tables(
     return clean, errors.frame()
 
 
-def _employee_defaults(df: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Fill the defaults the contract defines for missing employee values."""
+def _employee_defaults(
+    df: pd.DataFrame, roles: pd.DataFrame, config: Config
+) -> pd.DataFrame:
+    """Fill the defaults the contract defines for missing employee values.
+
+    A missing ``is_people_manager`` is true when anyone reports to the person
+    or their role's ``role_level`` is one of :data:`MANAGER_LEVELS` (a new
+    first-line manager whose reports are not yet in the export is still a
+    manager); a value given in the column always wins.
+    """
     managers = pd.Index(df["manager_id"].dropna().unique())
-    has_reports = pd.Series(_isin(df["employee_id"], managers), index=df.index)
+    levels = roles.dropna(subset=["role_id", "role_level"])
+    managing = levels.loc[
+        _isin(levels["role_level"], pd.Index(MANAGER_LEVELS)), "role_id"
+    ]
+    managing = pd.Index(managing.astype(object).unique())
+    is_manager = _isin(df["employee_id"], managers) | _isin(df["role_id"], managing)
+    default = pd.Series(is_manager, index=df.index)
     return df.assign(
-        is_people_manager=df["is_people_manager"].fillna(has_reports).astype("boolean"),
+        is_people_manager=df["is_people_manager"].fillna(default).astype("boolean"),
         learning_hours_per_month=df["learning_hours_per_month"].fillna(
             config.learning_hours_per_month
         ),
