@@ -1115,7 +1115,6 @@ def mentor_plan_rows(
         ("strength_share", True),
         ("gap_share", False),
         ("track_share", False),
-        ("role_share", False),
     ):
         if column not in summary.columns:
             continue
