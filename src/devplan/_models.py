@@ -93,7 +93,7 @@ class Plan(_Model):
     --------
     >>> from devplan import Plan
     >>> sorted(Plan.model_json_schema()["properties"])[:4]
-    ['employee_id', 'end_on', 'expected_benefit', 'followups']
+    ['education_share', 'employee_id', 'end_on', 'expected_benefit']
     """
 
     employee_id: str
