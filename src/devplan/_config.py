@@ -184,23 +184,51 @@ class PlanConfig(_Section):
     horizon_months : int, default=12
         Length of the plan.
     strength_focus : float, default=0.7
-        Share of plan hours that goes to leveraging strengths once critical
-        gaps are covered.
-    max_items_per_competency : int, default=2
-        Diversity: at most this many items serve one competency.
+        Target share of plan hours on strengths for everyone with a signature
+        strength the catalog can serve (except struggling managers and
+        blocking critical gaps, whose gap hours come first).
+    strength_tolerance : float, default=0.05
+        Plans keep their strength share within this of ``strength_focus``.
+    talent_multiplier : float, default=1.5
+        Value of growth in a signature strength relative to gap closed.
+    track_weight : float, default=0.5
+        Value of growth in the track's core competencies.
+    role_weight : float, default=0.2
+        Value of growth in the role's other competencies (broadening).
+    saturation : float, default=0.5
+        Scale points of growth in one competency after which its returns
+        have fallen to 1/e (diminishing returns).
     mix_targets : (float, float, float), default=(0.7, 0.2, 0.1)
-        70-20-10: target shares of plan hours for experience, exposure and
-        education.
-    mix_tolerance : float, default=0.15
-        No group's share of a plan's hours may exceed its target by more.
+        70-20-10: target shares of learning hours for experience, exposure
+        and education (a soft term of the objective, never a cap).
+    mix_weight : float, default=0.3
+        Weight of the 70-20-10 term relative to a unit of gap closed.
+    modality_discount : float, default=0.7
+        Value factor of an item outside the preferred modality.
+    blocking_margin : float, default=0.5
+        A critical gap above this many scale points is blocking: gap hours
+        come first.
+    max_items_per_competency : int or None, default=None
+        Optional hard cap on the items serving one competency.
+    solver : {"greedy", "exact"}, default="greedy"
+        The vectorised greedy, or the exact optimum per person (HiGHS MILP)
+        for small organisations.
     """
 
     start_date: dt.date | None = None
     horizon_months: int = Field(12, ge=1, le=36)
     strength_focus: float = Field(0.7, ge=0, le=1)
-    max_items_per_competency: int = Field(2, ge=1)
+    strength_tolerance: float = Field(0.05, ge=0, le=0.5)
+    talent_multiplier: float = Field(1.5, ge=0)
+    track_weight: float = Field(0.5, ge=0)
+    role_weight: float = Field(0.2, ge=0)
+    saturation: float = Field(0.5, gt=0)
     mix_targets: tuple[float, float, float] = (0.7, 0.2, 0.1)
-    mix_tolerance: float = Field(0.15, ge=0, le=1)
+    mix_weight: float = Field(0.3, ge=0)
+    modality_discount: float = Field(0.7, ge=0, le=1)
+    blocking_margin: float = Field(0.5, ge=0)
+    max_items_per_competency: int | None = Field(None, ge=1)
+    solver: Literal["greedy", "exact"] = "greedy"
 
     @model_validator(mode="after")
     def _check_mix(self) -> Self:

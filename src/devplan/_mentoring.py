@@ -1115,6 +1115,7 @@ def mentor_plan_rows(
         ("strength_share", True),
         ("gap_share", False),
         ("track_share", False),
+        ("role_share", False),
     ):
         if column not in summary.columns:
             continue

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Purpose = Literal["leverage_strength", "develop_need", "track_core"]
+Purpose = Literal["leverage_strength", "develop_need", "track_core", "broaden_role"]
 Track = Literal["new_manager", "struggling_manager", "high_potential", "core"]
 
 
@@ -84,8 +84,9 @@ class Plan(_Model):
     ``"planned"`` or ``"no plan"``; ``hours_available`` the learning hours
     over the horizon and ``hours_used_share`` the plan's hours over them;
     ``unused_reason`` why time is left (empty when the time is used);
-    ``strength_share``, ``gap_share`` and ``track_share`` the shares of the
-    plan's hours on strengths, needs and track core content, and the three
+    ``strength_share``, ``gap_share``, ``track_share`` and ``role_share`` the
+    shares of the plan's hours on strengths, needs, track core content and
+    broadening the role's other competencies, and the three
     ``*_share`` of the 70-20-10 mix the shares of its hours on experience,
     exposure and education (``None`` for an empty plan).
 
@@ -110,6 +111,7 @@ class Plan(_Model):
     strength_share: float | None = Field(None, ge=0, le=1)
     gap_share: float | None = Field(None, ge=0, le=1)
     track_share: float | None = Field(None, ge=0, le=1)
+    role_share: float | None = Field(None, ge=0, le=1)
     experience_share: float | None = Field(None, ge=0, le=1)
     exposure_share: float | None = Field(None, ge=0, le=1)
     education_share: float | None = Field(None, ge=0, le=1)

@@ -249,6 +249,7 @@ _PLAN_FIGURES = {
     "strength_share": "strength_share",
     "gap_share": "gap_share",
     "track_share": "track_share",
+    "role_share": "role_share",
     "experience_share": "experience_share",
     "exposure_share": "exposure_share",
     "education_share": "education_share",
@@ -404,7 +405,18 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
             + " → required "
             + _formatted(column("required_level")[n], 1)
         )
-    c = ~(s | n)
+    r = purpose == "broaden_role"
+    if r.any():
+        parts.append(
+            "broadens what your role asks for: "
+            + name[r]
+            + " (you are at "
+            + _formatted(column("score")[r], 1)
+            + "; the role asks "
+            + _formatted(column("required_level")[r], 1)
+            + ")"
+        )
+    c = ~(s | n | r)
     if c.any():
         track = tracks.set_index(tracks["employee_id"].astype(str))["track"]
         track = _each_value(
@@ -580,6 +592,7 @@ SUMMARY_COLUMNS = (
     "strength_share",
     "gap_share",
     "track_share",
+    "role_share",
     "experience_share",
     "exposure_share",
     "education_share",
@@ -593,6 +606,7 @@ PURPOSE_SHARES = {
     "strength_share": "leverage_strength",
     "gap_share": "develop_need",
     "track_share": "track_core",
+    "role_share": "broaden_role",
 }
 
 

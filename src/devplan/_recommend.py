@@ -25,12 +25,12 @@ import pyarrow.compute as pc
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from devplan import _select
 from devplan._schema import IMPORTANCES, ITEM_LEVELS, KIND_GROUP, TRACKS
 
 GROUPS = ("experience", "exposure", "education")
-PURPOSES = ("leverage_strength", "develop_need", "track_core")
-#: Selection phases (pools), in the order they run.
-PHASES = ("critical", "strength", "need")
+PURPOSES = ("leverage_strength", "develop_need", "track_core", "broaden_role")
+PHASES = _select.PHASES
 #: Default expected gain (scale points) of completing an item, by kind.
 KIND_EFFECT = {
     "stretch_assignment": 0.35,
@@ -66,29 +66,54 @@ _NEED_WEIGHT = {"critical": 1.0, "important": 0.6, "useful": 0.0}
 class PathRecommender(BaseEstimator):
     """Choose each person's learning items under their constraints.
 
+    Every person's plan maximises one explicit objective (see Notes and
+    ``docs/recommendation.md``) under hard rules: hours and money available,
+    language, track, prerequisites, nothing completed before or twice, level
+    fit (no foundation item where the person has no need, none for a senior
+    person who is not weak there) and the strength band.
+
     Parameters
     ----------
     strength_focus : float, default=0.7
-        Share of the hours left after critical gaps that goes to leveraging
-        signature strengths.
+        Target share of plan hours on strength items for everyone who has a
+        signature strength the catalog can serve (the strength band), except
+        the people whose critical gaps come first.
+    strength_tolerance : float, default=0.05
+        Half-width of the strength band around ``strength_focus``.
     talent_multiplier : float, default=1.5
-        Value of a unit of growth in a signature strength relative to a unit
-        of gap closed ("talent × effort").
+        Value of growth in a signature strength relative to a unit of gap
+        closed ("talent × effort").
     track_weight : float, default=0.5
-        Value of a unit of growth in a competency of the person's track core.
-    max_items_per_competency : int, default=2
-        Diversity: at most this many items serve one competency.
+        Value of growth in a competency of the person's track core (times the
+        track's weight for it).
+    role_weight : float, default=0.2
+        Value of growth in any other competency the person's role profile
+        lists (broadening the role beyond its gaps).
+    saturation : float, default=0.5
+        ``G``: scale points of growth in one competency after which the
+        returns of strength and track growth have fallen to ``1/e``
+        (diminishing returns within a competency).
     mix_targets : tuple of 3 floats, default=(0.7, 0.2, 0.1)
-        Target shares of plan hours for experience, exposure and education.
-    mix_tolerance : float, default=0.15
-        70-20-10 as a constraint on learning time: the hours a plan gives a
-        group never exceed (target + tolerance) × the person's learning hours
-        over the horizon (so at most 25% of someone's learning time goes to
-        education by default). The realised shares of plan hours are
-        reported per plan.
+        Target shares of the person's learning hours for experience, exposure
+        and education (70-20-10, a soft term).
+    mix_weight : float, default=0.3
+        Value of a plan that fills every group's target share, relative to a
+        unit of gap closed; hours beyond a group's target earn no bonus.
+    modality_discount : float, default=0.7
+        Value factor of an item outside the person's preferred modality
+        (blended items suit every preference).
+    blocking_margin : float, default=0.5
+        A critical gap larger than this (scale points) is blocking: the
+        person's gap hours come first, as for the struggling-manager track.
+    max_items_per_competency : int or None, default=None
+        Optional hard cap on the items serving one competency.
     level_bounds : tuple of 2 floats, default=(2.5, 3.75)
         Scores below the first are "low", from the second "high", for level
         fit.
+    solver : {"greedy", "exact"}, default="greedy"
+        ``"greedy"``: the vectorised greedy (all people of a block at once);
+        ``"exact"``: the optimum of the piecewise-linear objective per person
+        with HiGHS (``scipy.optimize.milp``), for small organisations.
     chunk_size : int, default=4096
         People scored at once (memory is chunk × catalog).
 
@@ -103,17 +128,23 @@ class PathRecommender(BaseEstimator):
 
     Notes
     -----
-    The benefit of item :math:`j` for person :math:`p` is
-    :math:`f_{pj} \\sum_c [\\min(e_{jc}, r_{pc}) n_{pc} + e_{jc} (\\lambda
-    s_{pc} + \\tau t_{pc})]` with effects :math:`e`, remaining gaps
-    :math:`r`, need weights :math:`n` (critical 1, important 0.6), strength
-    flags :math:`s`, track weights :math:`t` and level fit :math:`f`. Items
-    are taken greedily by benefit per unit of resource
-    (:math:`h_j/H_p + c_j/B_p`, hours and money as shares of what the person
-    has). For a single resource this greedy, compared with the best single
-    item, is within a factor 2 of the optimum (the classic knapsack bound);
-    with two resources and the side constraints it is a heuristic, and the
-    tests compare it against random and gap-only plans.
+    With :math:`x_j \\in \\{0, 1\\}` the items chosen, :math:`v_{jc} = e_{jc}
+    f_{pj} d_{pj}` (effect × level fit × modality factor) and growth
+    :math:`R_c = \\sum_j x_j v_{jc}`, a plan is worth
+
+    .. math::
+
+        F(x) = \\sum_c \\left[a_c \\min(R_c, g_c)
+               + b_c G (1 - e^{-R_c / G})\\right]
+               + \\mu \\sum_k \\min(H_k, t_k H) / H
+
+    with gap weights :math:`a` (critical 1, important 0.6) up to the gaps
+    :math:`g`, saturating weights :math:`b = \\lambda s + \\tau t + \\rho q`
+    (strength flags, track weights and the role's other competencies), hours :math:`H_k` per 70-20-10 group
+    and the person's hours :math:`H`. The greedy takes, for all people of a
+    block at once, the item of largest marginal gain per unit of resource
+    (:math:`h_j/H + c_j/B`), steering to the strength band; tests compare it
+    with the exact optimum.
 
     Examples
     --------
@@ -139,28 +170,55 @@ class PathRecommender(BaseEstimator):
         self,
         *,
         strength_focus: float = 0.7,
+        strength_tolerance: float = 0.05,
         talent_multiplier: float = 1.5,
         track_weight: float = 0.5,
-        max_items_per_competency: int = 2,
+        role_weight: float = 0.2,
+        saturation: float = 0.5,
         mix_targets=(0.7, 0.2, 0.1),
-        mix_tolerance: float = 0.15,
+        mix_weight: float = 0.3,
+        modality_discount: float = 0.7,
+        blocking_margin: float = 0.5,
+        max_items_per_competency: int | None = None,
         level_bounds=(2.5, 3.75),
+        solver: str = "greedy",
         chunk_size: int = 4096,
     ):
         self.strength_focus = strength_focus
+        self.strength_tolerance = strength_tolerance
         self.talent_multiplier = talent_multiplier
         self.track_weight = track_weight
-        self.max_items_per_competency = max_items_per_competency
+        self.role_weight = role_weight
+        self.saturation = saturation
         self.mix_targets = mix_targets
-        self.mix_tolerance = mix_tolerance
+        self.mix_weight = mix_weight
+        self.modality_discount = modality_discount
+        self.blocking_margin = blocking_margin
+        self.max_items_per_competency = max_items_per_competency
         self.level_bounds = level_bounds
+        self.solver = solver
         self.chunk_size = chunk_size
 
     def _check_params(self):
-        if not 0 <= self.strength_focus <= 1:
+        for name in ("strength_focus", "strength_tolerance", "modality_discount"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(
+                    f"Got {name}={value!r}; expected a number between 0 and 1."
+                )
+        for name in (
+            "talent_multiplier",
+            "track_weight",
+            "role_weight",
+            "mix_weight",
+            "blocking_margin",
+        ):
+            value = getattr(self, name)
+            if not value >= 0:
+                raise ValueError(f"Got {name}={value!r}; expected a number >= 0.")
+        if not self.saturation > 0:
             raise ValueError(
-                f"Got strength_focus={self.strength_focus!r}; expected a number "
-                "between 0 and 1."
+                f"Got saturation={self.saturation!r}; expected a number > 0."
             )
         if len(tuple(self.mix_targets)) != 3 or not np.isclose(
             sum(self.mix_targets), 1.0
@@ -169,30 +227,45 @@ class PathRecommender(BaseEstimator):
                 f"Got mix_targets={self.mix_targets!r}; expected three shares "
                 "(experience, exposure, education) that add up to 1."
             )
-        if not 0 <= self.mix_tolerance <= 1:
+        cap = self.max_items_per_competency
+        if cap is not None and (not isinstance(cap, int | np.integer) or cap < 1):
             raise ValueError(
-                f"Got mix_tolerance={self.mix_tolerance!r}; expected a number "
-                "between 0 and 1."
+                f"Got max_items_per_competency={cap!r}; expected None or an "
+                "integer >= 1."
             )
-        if (
-            not isinstance(self.max_items_per_competency, int | np.integer)
-            or self.max_items_per_competency < 1
-        ):
+        if self.solver not in ("greedy", "exact"):
             raise ValueError(
-                f"Got max_items_per_competency={self.max_items_per_competency!r}; "
-                "expected an integer >= 1."
+                f"Got solver={self.solver!r}; expected 'greedy' or 'exact'."
             )
 
     @classmethod
     def from_config(cls, config, **overrides) -> PathRecommender:
-        """A recommender with the plan settings of a :class:`Config`."""
+        """A recommender with the plan settings of a :class:`Config`.
+
+        Examples
+        --------
+        >>> from devplan import Config, PathRecommender
+        >>> PathRecommender.from_config(Config(plan={"strength_focus": 0.6}))
+        PathRecommender(strength_focus=0.6)
+        """
         p = config.plan
         params = {
-            "strength_focus": p.strength_focus,
-            "max_items_per_competency": p.max_items_per_competency,
-            "mix_targets": tuple(p.mix_targets),
-            "mix_tolerance": p.mix_tolerance,
+            name: getattr(p, name)
+            for name in (
+                "strength_focus",
+                "strength_tolerance",
+                "talent_multiplier",
+                "track_weight",
+                "role_weight",
+                "saturation",
+                "mix_weight",
+                "modality_discount",
+                "blocking_margin",
+                "max_items_per_competency",
+                "solver",
+            )
         }
+        params["mix_targets"] = tuple(p.mix_targets)
         params.update(overrides)
         return cls(**params)
 
@@ -342,7 +415,8 @@ class PathRecommender(BaseEstimator):
         modality_vocab = pd.Index(pd.unique(items["modality"]))
         pref = state["modality_preference"]
         person_modality = modality_vocab.get_indexer(pref)
-        # "any" and "blended" people take every modality; others only theirs
+        # "any" and "blended" people prefer every modality, others theirs;
+        # a blended item suits every preference
         person_modality[np.isin(pref, ("any", "blended"))] = -1
         person_modality[(person_modality < 0) & ~np.isin(pref, ("any", "blended"))] = -2
         track_sets = items["tracks"].fillna("").astype(str).to_numpy()
@@ -361,7 +435,11 @@ class PathRecommender(BaseEstimator):
         return {
             "item_lang": item_lang,
             "person_lang": person_lang,
-            "item_modality": modality_vocab.get_indexer(items["modality"]),
+            "item_modality": np.where(
+                items["modality"].to_numpy() == "blended",
+                -1,
+                modality_vocab.get_indexer(items["modality"]),
+            ),
             "person_modality": person_modality,
             "suits": suits & (self.primary_ >= 0)[None, :],
             "person_track": pd.Index(TRACKS).get_indexer(state["track"]),
@@ -372,8 +450,9 @@ class PathRecommender(BaseEstimator):
     def _allowed(self, rules, start, stop):
         """Boolean people × items matrices for rows ``start:stop``.
 
-        ``ok``: what each person may take (language, modality, track, not
-        completed before); ``completed``: what they completed before.
+        ``ok``: what each person may take (language, track, not completed
+        before); ``completed``: what they completed before; ``preferred``:
+        items in the person's preferred modality (others are discounted).
         """
         sl = slice(start, stop)
         n_j = len(self.items_)
@@ -381,22 +460,23 @@ class PathRecommender(BaseEstimator):
         ok = (item_lang[None, :] == -1) | (item_lang[None, :] == person_lang[:, None])
         ok |= (person_lang == -1)[:, None]
         person_modality = rules["person_modality"][sl]
-        ok &= (person_modality == -1)[:, None] | (
-            rules["item_modality"][None, :] == person_modality[:, None]
-        )
+        item_modality = rules["item_modality"][None, :]
+        preferred = (person_modality == -1)[:, None] | (item_modality == -1)
+        preferred |= item_modality == person_modality[:, None]
         ok &= rules["suits"][np.maximum(rules["person_track"][sl], 0)]
         completed = np.zeros((stop - start, n_j), dtype=bool)
         lo, hi = np.searchsorted(rules["done_p"], [start, stop])
         completed[rules["done_p"][lo:hi] - start, rules["done_j"][lo:hi]] = True
         ok &= ~completed
-        return {"ok": ok, "completed": completed}
+        return {"ok": ok, "completed": completed, "preferred": preferred}
 
-    def _level_fit(self, score, senior):
+    def _level_fit(self, score, senior, need):
         """Level fit codes (people × items), via each item's primary competency.
 
-        Codes index :data:`FIT_VALUES`. Senior people get no foundation item
-        touching a competency where they are not weak (unscored counts as
-        not weak): code 9, fit 0.
+        Codes index :data:`FIT_VALUES`. Nobody gets a foundation item in a
+        competency where they have no need and are not weak, and senior
+        people none touching a competency where they are not weak (unscored
+        counts as not weak): code 9, fit 0.
         """
         level = pd.Index(ITEM_LEVELS).get_indexer(self.items_["level"])
         slot_c, slot_e = self.slots_
@@ -405,67 +485,90 @@ class PathRecommender(BaseEstimator):
         # per item via its primary competency
         bucket = (score >= lo).astype(np.int8) + (score >= hi)
         bucket[np.isnan(score)] = 1
+        primary = np.maximum(self.primary_, 0)
         # (np.take keeps rows contiguous, as everything downstream reads them)
-        code = np.take(bucket, np.maximum(self.primary_, 0), axis=1) * np.int8(3)
+        code = np.take(bucket, primary, axis=1) * np.int8(3)
         code += level.astype(np.int8)[None, :]
+        basic = level == 0
+        if basic.any():
+            no_need = ~np.take(need | (score < lo), primary, axis=1)
+            code[:, basic] = np.where(no_need[:, basic], np.int8(9), code[:, basic])
         seniors = np.flatnonzero(senior)
-        if len(seniors):
+        if len(seniors) and basic.any():
             not_weak = ~(score[seniors] < lo)
             strong_there = np.zeros((len(seniors), len(level)), dtype=bool)
             for k in range(slot_c.shape[1]):
                 strong_there |= not_weak[:, slot_c[:, k]] & (slot_e[None, :, k] > 0)
             code[seniors] = np.where(
-                (level[None, :] == 0) & strong_there, np.int8(9), code[seniors]
+                basic[None, :] & strong_there, np.int8(9), code[seniors]
             )
         return code
 
     def _select_chunk(self, state, allowed, hours, budget, start, stop, people):
         sl = slice(start, stop)
         eff = self.effects_
-        remaining = state["need_gap"][sl].copy()
+        need_gap = state["need_gap"][sl]
         need_w = state["need_weight"][sl]
         strength = state["strength"][sl]
         track_w = state["track_weight"][sl]
         h_total = hours[sl].astype(float)
         money = budget[sl].astype(float)
-        fit = self._level_fit(state["score"][sl], state["senior"][sl])
+        fit = self._level_fit(state["score"][sl], state["senior"][sl], need_gap > 0)
         ok = allowed["ok"] & np.take(_FITS, fit)
+        # the objective's weights per competency: a (gap, linear up to the
+        # remaining gap) and b (strengths and track core, saturating)
+        a = need_w * (need_gap > 0)
+        b = self.talent_multiplier * strength + self.track_weight * track_w
+        b = b + self.role_weight * state["in_role"][sl]
+        critical = (state["critical"][sl] > 0) & (need_gap > 0)
+        exception = (state["track"][sl] == "struggling_manager") & critical.any(axis=1)
+        exception |= (critical & (need_gap > self.blocking_margin)).any(axis=1)
 
-        # Candidates: allowed items that touch a competency where the person
-        # has a strength, a weighted need or track content (nothing else can
-        # ever have value) and that fit their hours, money and mix caps at
-        # all. The greedy works on compressed people × candidates matrices,
-        # people sorted by candidate count and cut into blocks so that little
-        # padding is carried.
-        relevant = (strength > 0) | (track_w > 0) | (remaining * need_w > 0)
-        touches = (relevant.astype(np.float32) @ (eff.T > 0).astype(np.float32)) > 0
+        # Candidates: allowed items that touch a competency of value (nothing
+        # else can ever add to the objective) and fit the hours and money at
+        # all. The selection works on compressed people × candidates
+        # matrices, people sorted by candidate count and cut into blocks so
+        # that little padding is carried.
+        relevant = ((a > 0) | (b > 0)).astype(np.float32)
+        touches = (relevant @ (eff.T > 0).astype(np.float32)) > 0
         h = self.items_["hours"].to_numpy()
         cost = self.items_["cost"].to_numpy()
-        group = self._group
-        caps = np.minimum(np.asarray(self.mix_targets) + self.mix_tolerance, 1.0)
         cand = ok & touches
-        cand &= h[None, :] <= caps[group][None, :] * h_total[:, None] + 1e-9
+        cand &= h[None, :] <= h_total[:, None] + 1e-9
         cand &= cost[None, :] <= money[:, None] + 1e-9
         counts = cand.sum(axis=1)
         order = np.argsort(counts, kind="stable")
         order = order[counts[order] > 0]
+        objective = self._objective()
+        growth = np.zeros(need_gap.shape)
         parts = []
         for block in _blocks(counts[order], self._BLOCK_CELLS):
             rows = order[block]
-            records, remaining[rows] = self._greedy(
-                rows,
+            blk = self._block(
                 cand[rows],
                 fit[rows],
-                remaining[rows],
-                need_w[rows],
-                state["critical"][sl][rows],
+                allowed["preferred"][rows],
+                allowed["completed"][rows],
                 strength[rows],
-                track_w[rows],
+                a[rows],
+                need_gap[rows],
+                b[rows],
+                critical[rows],
                 h_total[rows],
                 money[rows],
-                allowed["completed"][rows],
+                exception[rows],
             )
-            parts.append(records)
+            if self.solver == "exact":
+                taken = _select.exact(blk, objective)
+                when, phase = _select.order(blk, taken)
+            else:
+                taken, when, phase, _ = _select.greedy(blk, objective)
+            benefit = _select.replay(blk, objective, taken, when)
+            growth[rows] = _select.growth(blk, taken)
+            r, k = np.nonzero(taken)
+            parts.append(
+                (rows[r], blk.idx[r, k], when[r, k], phase[r, k], benefit[r, k])
+            )
         if parts:
             rows, items, stage, phase, value = (
                 np.concatenate(x) for x in zip(*parts, strict=True)
@@ -473,36 +576,42 @@ class PathRecommender(BaseEstimator):
         else:
             rows = items = stage = np.zeros(0, np.int64)
             phase, value = np.zeros(0, np.int64), np.zeros(0)
-        # records in the order of selection: stage (round), then person
+        # records in the order of selection: round, then person
         sort = np.lexsort((rows, stage))
         records = (rows[sort] + start, items[sort], phase[sort], value[sort])
+        remaining = np.maximum(need_gap - growth, 0.0) * (need_gap > 0)
         return self._records(records, state, start, stop, people, remaining, ok)
 
-    #: Cells (people × candidates) per block of the greedy.
+    #: Cells (people × candidates) per block of the selection.
     _BLOCK_CELLS = 1 << 16
 
-    def _greedy(
+    def _objective(self) -> _select.Objective:
+        return _select.Objective(
+            saturation=float(self.saturation),
+            mix_weight=float(self.mix_weight),
+            mix_targets=tuple(float(t) for t in self.mix_targets),
+            strength_focus=float(self.strength_focus),
+            strength_tolerance=float(self.strength_tolerance),
+            max_items_per_competency=self.max_items_per_competency,
+        )
+
+    def _block(
         self,
-        rows,
         cand,
         fit,
-        remaining,
-        need_w,
-        critical,
+        preferred,
+        done,
         strength,
-        track_w,
+        a,
+        gap,
+        b,
+        critical,
         h_total,
         money,
-        done,
-    ):
-        """Greedy selection for a block of people; see the class notes.
-
-        Returns the records ``(rows, items, stage, phase, value)``, where
-        ``stage`` orders the rounds (critical rounds first, then strength
-        and need rounds alternating), and the remaining gaps.
-        """
-        n = len(rows)
-        eff = self.effects_
+        exception,
+    ) -> _select.Block:
+        """The compressed people × candidates arrays of one block."""
+        n = len(cand)
         slot_c, slot_e = self.slots_
         counts = cand.sum(axis=1)
         m = max(int(counts.max(initial=0)), 1)
@@ -515,180 +624,60 @@ class PathRecommender(BaseEstimator):
         idx[r, pos] = j
         valid[r, pos] = True
         # slot-major (slot, person, candidate): each slot's matrix contiguous
-        sc, se = np.take(slot_c.T, idx, axis=1), np.take(slot_e.T, idx, axis=1)
-        h = self.items_["hours"].to_numpy()[idx]
-        cost = self.items_["cost"].to_numpy()[idx]
-        group = self._group[idx]
-        fit_c = FIT_VALUES[np.take_along_axis(fit, idx, axis=1)]
-        # prerequisites not yet met (neither completed before nor taken)
-        prereq = None
-        if self._prereqs is not None:
-            prereq = np.take(self._prereqs.T, idx, axis=1)
-            pending = np.zeros((n, m), dtype=np.int64)
-            for p in prereq:
-                pending += (p >= 0) & ~np.take_along_axis(done, np.maximum(p, 0), 1)
-            if not pending.any():
-                prereq = None
-        critical_w = need_w * critical
-        m_left = money.copy()
-        scale = (
-            h / np.maximum(h_total, 1e-9)[:, None]
-            + cost / np.maximum(money, 1e-9)[:, None]
+        sc = np.take(slot_c.T, idx, axis=1)
+        factor = FIT_VALUES[np.take_along_axis(fit, idx, axis=1)]
+        factor *= np.where(
+            np.take_along_axis(preferred, idx, axis=1), 1.0, self.modality_discount
         )
-        caps = np.asarray(self.mix_targets, dtype=float) + self.mix_tolerance
-        cap_hours = caps[group] * h_total[:, None] + 1e-9
-        per_comp = np.zeros(remaining.shape, dtype=np.int64)
-        group_hours = np.zeros((n, 3))
-        n_cap = int(self.max_items_per_competency)
-        out = []
-
-        def gather(matrix):
-            """Sum over a candidate's competency slots of matrix[:, competency]."""
-            total = np.zeros((n, m))
-            for c, e in zip(sc, se, strict=True):
-                total += np.take_along_axis(matrix, c, axis=1) * e
-            return total
-
-        strength_value = gather(strength) * self.talent_multiplier * fit_c
-        # strength values never change: their densities are computed once
-        strength_density = strength_value / (scale + 1e-12)
-        # each candidate's competencies, -1 where it has no effect
-        live_c = np.where(se > 0, sc, -1)
-        track_value = gather(track_w) * self.track_weight * fit_c
-
-        def need_value(weights, a):
-            total = np.zeros((len(a), m))
-            rem, wa = remaining[a], weights[a]
-            for slot_comp, slot_effect in zip(sc, se, strict=True):
-                c = slot_comp[a]
-                gain = np.minimum(slot_effect[a], np.take_along_axis(rem, c, axis=1))
-                total += gain * np.take_along_axis(wa, c, axis=1)
-            return total * fit_c[a]
-
-        def need_track_value(a):
-            # the need term only for people with a gap left (it is 0 for
-            # the others; addition commutes, so values are unchanged)
-            value = track_value[a]
-            needy = (remaining[a] > 0).any(axis=1)
-            if needy.any():
-                value[needy] += need_value(need_w, a[needy])
-            return value
-
-        def feasible(pool_hours, a):
-            ha = h[a]
-            # valid: not taken, within money, mix and diversity (kept up to
-            # date by take); what is left is the pool's hours and whether
-            # every prerequisite is met
-            avail = valid[a] & (ha <= pool_hours[a, None] + 1e-9)
-            if prereq is not None:
-                avail &= pending[a] == 0
-            return avail
-
-        def take(took, slot, items):
-            """Book the items taken and retire what can no longer fit."""
-            m_left[took] -= cost[took, slot]
-            # 70-20-10: the group just used may now be at its cap
-            g = group[took, slot]
-            group_hours[took, g] += h[took, slot]
-            over = group_hours[took, g][:, None] + h[took] > cap_hours[took]
-            retire = (group[took] == g[:, None]) & over
-            retire |= cost[took] > m_left[took, None] + 1e-9
-            retire[np.arange(len(took)), slot] = True
-            valid[took] &= ~retire
-            # diversity: a competency that reached its cap blocks its items
-            for k in range(slot_c.shape[1]):
-                c, live = slot_c[items, k], slot_e[items, k] > 0
-                per_comp[took, c] += live
-                full = np.flatnonzero(live & (per_comp[took, c] >= n_cap))
-                if len(full):
-                    who = took[full]
-                    hits = np.zeros((len(who), m), dtype=bool)
-                    for live in live_c:
-                        hits |= live[who] == c[full, None]
-                    valid[who] &= ~hits
-            # an item taken is a met prerequisite for what builds on it
-            if prereq is not None:
-                met = np.zeros((len(took), m), dtype=np.int64)
-                for p in prereq:
-                    met += p[took] == items[:, None]
-                pending[took] -= met
-            remaining[took] = np.maximum(remaining[took] - eff[items], 0.0)
-
-        def step(value_of, pool_hours, stage, phase, a, density_of=None):
-            """One round: every active person takes their best feasible item.
-
-            ``density_of`` gives value / resource when it is known ahead.
-            Returns the people still active (those who found one).
-            """
-            value = value_of(a)
-            avail = feasible(pool_hours, a) & (value > 1e-9)
-            if density_of is None:
-                density = np.where(avail, value / (scale[a] + 1e-12), -np.inf)
-            else:
-                density = np.where(avail, density_of[a], -np.inf)
-            best = np.argmax(density, axis=1)
-            found = np.isfinite(density[np.arange(len(a)), best])
-            took, slot = a[found], best[found]
-            if not len(took):
-                return took
-            items = idx[took, slot]
-            pool_hours[took] -= h[took, slot]
-            take(took, slot, items)
-            out.append(
-                (
-                    rows[took],
-                    items,
-                    np.full(len(took), stage),
-                    np.full(len(took), PHASES.index(phase)),
-                    value[found, slot],
-                )
-            )
-            return took
-
-        # 1. critical gaps, only up to their required level
-        crit_hours = h_total.copy()
-        active = np.flatnonzero((remaining * critical_w).sum(axis=1) > 0)
-        stage = 0
-        while len(active):
-            active = step(
-                lambda a: need_value(critical_w, a),
-                crit_hours,
-                stage,
-                "critical",
-                active,
-            )
-            stage += 1
-        left = crit_hours
-        # 2. and 3.: the rest split between strengths and needs + track core;
-        # stages from 2**20 on so they sort after every block's critical ones
-        s_hours = left * self.strength_focus
-        n_hours = left - s_hours
-        active_s = np.flatnonzero(strength.sum(axis=1) > 0)
-        active_n = np.arange(n)
-        stage = 1 << 20
-        while len(active_s) or len(active_n):
-            if len(active_s):
-                active_s = step(
-                    lambda a: strength_value[a],
-                    s_hours,
-                    stage,
-                    "strength",
-                    active_s,
-                    strength_density,
-                )
-            if len(active_n):
-                active_n = step(
-                    need_track_value,
-                    n_hours,
-                    stage + 1,
-                    "need",
-                    active_n,
-                )
-            stage += 2
-        if not out:
-            empty = np.zeros(0, np.int64)
-            return (empty, empty, empty, empty, np.zeros(0)), remaining
-        return tuple(np.concatenate(x) for x in zip(*out, strict=True)), remaining
+        v = np.take(slot_e.T, idx, axis=1) * (factor * valid)[None]
+        # a strength item puts at least half its growth into strengths
+        on_strength = np.zeros((n, m))
+        for c, e in zip(sc, v, strict=True):
+            on_strength += np.take_along_axis(strength, c, axis=1) * e
+        strong = (
+            valid & (on_strength >= 0.5 * v.sum(axis=0) - 1e-12) & (on_strength > 0)
+        )
+        # prerequisites not met before, as candidate positions; one that is
+        # not a candidate can never be met
+        if self._prereqs is None:
+            pre = np.full((1, n, m), -1, dtype=np.int64)
+        else:
+            items = np.take(self._prereqs.T, idx, axis=1)
+            slot_of = np.full((n, len(self.items_)), -1, dtype=np.int64)
+            slot_of[r, j] = pos
+            pre = np.full(items.shape, -1, dtype=np.int64)
+            for p, item in enumerate(items):
+                open_ = (item >= 0) & ~np.take_along_axis(done, np.maximum(item, 0), 1)
+                where = np.take_along_axis(slot_of, np.maximum(item, 0), axis=1)
+                pre[p] = np.where(open_, where, -1)
+                valid &= ~(open_ & (where < 0))
+        v *= valid[None]
+        strong &= valid
+        # the strength band holds for people whose strength items can fill
+        # their share of the time; for the others strengths simply come first
+        # by value
+        low = self.strength_focus - self.strength_tolerance
+        supply = np.where(strong, self.items_["hours"].to_numpy()[idx], 0.0).sum(1)
+        band = strong.any(axis=1) & ~exception & (supply >= low * h_total - 1e-9)
+        return _select.Block(
+            idx=idx,
+            valid=valid,
+            sc=sc,
+            v=v,
+            h=self.items_["hours"].to_numpy()[idx],
+            cost=self.items_["cost"].to_numpy()[idx],
+            group=self._group[idx],
+            strong=strong,
+            pre=pre,
+            a=a,
+            gap=gap,
+            b=b,
+            critical=critical,
+            hours=h_total,
+            budget=money,
+            band=band,
+            exception=exception,
+        )
 
     def _records(self, records, state, start, stop, people, remaining, ok):
         items = self.items_
@@ -697,20 +686,25 @@ class PathRecommender(BaseEstimator):
         rows = rows.astype(np.int64)
         j = j.astype(np.int64)
         contrib_n = eff[j] * (state["need_gap"][rows] > 0)
+        contrib_t = eff[j] * state["track_weight"][rows]
         # purpose codes index PURPOSES
-        purpose = np.where(
-            phase == PHASES.index("strength"),
-            0,
-            np.where(
+        purpose = np.select(
+            [
+                phase == PHASES.index("strength"),
                 (phase == PHASES.index("critical"))
                 | (contrib_n.max(axis=1, initial=0) > 0),
-                1,
-                2,
-            ),
+                contrib_t.max(axis=1, initial=0) > 0,
+            ],
+            [0, 1, 2],
+            3,
         )
         # the competency it contributes most to, by its purpose's weights
         comp = np.argmax(contrib_n, axis=1)
-        for code, weights in ((0, state["strength"]), (2, state["track_weight"])):
+        for code, weights in (
+            (0, state["strength"]),
+            (2, state["track_weight"]),
+            (3, state["in_role"]),
+        ):
             these = np.flatnonzero(purpose == code)
             if len(these):
                 contrib = eff[j[these]] * weights[rows[these]]
@@ -896,6 +890,7 @@ def _person_state(rec, people, profiles, tracks, employees, track_content, role_
     need_weight = np.zeros((n_p, n_c))
     weights = np.array([_NEED_WEIGHT[i] for i in IMPORTANCES])
     need_weight[p, c] = np.where(importance_code >= 0, weights[importance_code], 0.0)
+    in_role = importance >= 0
     is_need = prof["is_need"].to_numpy(dtype=bool)
     gap = np.where(is_need, prof["gap"].to_numpy(dtype=float), 0.0)
     need_gap = wide(np.nan_to_num(gap), 0.0) * (need_weight > 0)
@@ -926,6 +921,7 @@ def _person_state(rec, people, profiles, tracks, employees, track_content, role_
         "need_weight": need_weight,
         "critical": critical.astype(float),
         "importance": np.maximum(importance, 0),
+        "in_role": in_role.astype(float),
         "strength": strength,
         "track": track,
         "track_weight": track_weight,

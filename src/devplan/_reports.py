@@ -29,6 +29,7 @@ _PURPOSE_LABELS = {
     "leverage_strength": "leverage a strength",
     "develop_need": "develop a need",
     "track_core": "track core",
+    "broaden_role": "broaden the role",
 }
 _FOLLOWUP_LABELS = {
     "manager_kickoff": "kick-off",

@@ -64,6 +64,7 @@ PURPOSE_COLORS = {
     "leverage_strength": "#009E73",
     "develop_need": "#E69F00",
     "track_core": "#0072B2",
+    "broaden_role": "#CC79A7",
 }
 #: Colours of the 70-20-10 groups.
 MIX_COLORS = {
@@ -82,6 +83,7 @@ _PURPOSE_LABELS = {
     "leverage_strength": "leverage a strength",
     "develop_need": "develop a need",
     "track_core": "track core",
+    "broaden_role": "broaden the role",
 }
 _MIX_TARGET = {"experience": 0.7, "exposure": 0.2, "education": 0.1}
 _LEVELS = ("low", "moderate", "high")
