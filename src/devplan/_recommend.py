@@ -140,11 +140,11 @@ class PathRecommender(BaseEstimator):
 
     with gap weights :math:`a` (critical 1, important 0.6) up to the gaps
     :math:`g`, saturating weights :math:`b = \\lambda s + \\tau t + \\rho q`
-    (strength flags, track weights and the role's other competencies), hours :math:`H_k` per 70-20-10 group
-    and the person's hours :math:`H`. The greedy takes, for all people of a
-    block at once, the item of largest marginal gain per unit of resource
-    (:math:`h_j/H + c_j/B`), steering to the strength band; tests compare it
-    with the exact optimum.
+    (strength flags, track weights and the role's other competencies),
+    hours :math:`H_k` per 70-20-10 group and the person's hours :math:`H`.
+    The greedy takes, for all people of a block at once, the item of
+    largest marginal gain per unit of resource (:math:`h_j/H + c_j/B`),
+    steering to the strength band; tests compare it with the exact optimum.
 
     Examples
     --------
