@@ -33,7 +33,9 @@ def test_every_employee_gets_a_plan_and_nothing_is_lost(sample_result):
 def test_every_item_has_a_purpose_and_a_rationale_naming_evidence(sample_result):
     plans = sample_result.plans
     assert (
-        plans["purpose"].isin(["leverage_strength", "develop_need", "track_core"]).all()
+        plans["purpose"]
+        .isin(["leverage_strength", "develop_need", "track_core", "broaden_role"])
+        .all()
     )
     assert plans["rationale"].str.len().gt(10).all()
     strength = plans[plans["purpose"] == "leverage_strength"]["rationale"]
@@ -51,6 +53,11 @@ def test_every_item_has_a_purpose_and_a_rationale_naming_evidence(sample_result)
     assert core.str.fullmatch(
         r"(core of the (new-manager|struggling-manager|high-potential) track"
         r"|part of the core curriculum): [^;]+(; mentor: E\d+)?"
+    ).all()
+    broaden = plans[plans["purpose"] == "broaden_role"]["rationale"]
+    assert broaden.str.fullmatch(
+        r"broadens what your role asks for: [^;()]+ \(you are at \d\.\d; "
+        r"the role asks \d\.\d\)(; mentor: E\d+)?"
     ).all()
 
     # no doubled words anywhere ("core track core", "workshop (workshop)")

@@ -196,6 +196,7 @@ def test_hours_by_purpose_hand_computed():
         "leverage a strength": [2.0],
         "develop a need": [3.0],
         "track core": [5.0],
+        "broaden the role": [0.0],  # no broadening item in these plans
     }
     # per employee, as shares: e1 2/5 and 3/5; e2 all core
     bars = _bars(plot.hours_by_purpose(plans, by="employee_id", normalize=True))

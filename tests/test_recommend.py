@@ -103,26 +103,20 @@ def _check(
     assert not selected.duplicated(["employee_id", "item_id"]).any()
     assert (
         selected["purpose"]
-        .isin(["leverage_strength", "develop_need", "track_core"])
+        .isin(["leverage_strength", "develop_need", "track_core", "broaden_role"])
         .all()
     )
     for e, plan in selected.groupby("employee_id"):
         cap = emp.loc[e, "learning_hours_per_month"] * horizon
         assert plan["hours"].sum() <= cap + 1e-9
         assert plan["cost"].sum() <= emp.loc[e, "budget"] + 1e-9
-        # 70-20-10 caps on the person's learning time
-        caps = dict(
-            zip(
-                ("experience", "exposure", "education"),
-                np.add(rec.mix_targets, rec.mix_tolerance),
-                strict=True,
+        # 70-20-10 and the preferred modality are soft terms of the objective,
+        # not rules; the cap on items per competency holds when one is set
+        if rec.max_items_per_competency is not None:
+            assert (
+                plan.groupby("competency_id").size().max()
+                <= rec.max_items_per_competency
             )
-        )
-        for g, hours in plan.groupby("group")["hours"].sum().items():
-            assert hours <= caps[g] * cap + 1e-9, (g, hours, cap)
-        assert (
-            plan.groupby("competency_id").size().max() <= rec.max_items_per_competency
-        )
         done = set(completed.loc[completed["employee_id"] == e, "item_id"])
         assert not set(plan["item_id"]) & done
         planned = set(plan["item_id"])
@@ -134,17 +128,22 @@ def _check(
                     assert pre in planned or pre in done, (item_id, pre)
             if row["language"] and pd.notna(emp.loc[e, "language"]):
                 assert row["language"] == emp.loc[e, "language"]
-            pref = emp.loc[e, "modality_preference"]
-            if pref not in ("any", "blended"):
-                assert row["modality"] == pref
             if row["tracks"]:
                 assert track in row["tracks"].split(";")
-        # senior and not weak in the item's competency: never a foundation item
-        if senior[e] == "senior":
-            mine = profiles[profiles["employee_id"] == e].set_index("competency_id")
-            for _, r in plan.iterrows():
-                if r["level"] == "foundation":
-                    assert mine.loc[r["competency_id"], "score"] < rec.level_bounds[0]
+        # a foundation item only in a competency where the person has a need
+        # or a low score; for a senior person only where the score is low
+        mine = profiles[profiles["employee_id"] == e].set_index("competency_id")
+        for item_id in plan.loc[plan["level"] == "foundation", "item_id"]:
+            # the item's primary competency: the one it develops most
+            links = dict(
+                (c, float(w))
+                for c, w in (p.split(":") for p in items.loc[item_id, "competencies"].split(";"))
+            )
+            there = mine.loc[max(links, key=links.get)]
+            low = there["score"] < rec.level_bounds[0]
+            assert low or there["is_need"], (e, item_id)
+            if senior[e] == "senior":
+                assert low, (e, item_id)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -161,15 +160,20 @@ def test_constraints_are_never_violated(case):
         horizon_months=12,
     )
     _check(selected, catalog, people, profiles, tracks, senior, completed, rec, 12)
-    # every critical or important need is either served or reported unmet
+    # a critical or important need that no selected item develops at all is
+    # reported unmet; only such needs are reported
     needs = profiles[
         profiles["is_need"] & profiles["importance"].isin(["critical", "important"])
     ]
-    served = set(zip(selected["employee_id"], selected["competency_id"], strict=True))
+    item_pos = pd.Index(rec.items_["item_id"])
+    comp_pos = pd.Index(rec.competencies_)
     reported = set(zip(unmet["employee_id"], unmet["competency_id"], strict=True))
+    assert reported <= set(zip(needs["employee_id"], needs["competency_id"]))
     for e, c in zip(needs["employee_id"], needs["competency_id"], strict=True):
-        closed = (e, c) in served or (e, c) in reported
-        assert closed or True  # a need may also be closed by an item serving it partly
+        mine = selected.loc[selected["employee_id"] == e, "item_id"]
+        touched = rec.effects_[item_pos.get_indexer(mine), comp_pos.get_loc(c)] > 0
+        if not touched.any():
+            assert (e, c) in reported, (e, c)
     assert (unmet["reason"].str.len() > 0).all()
 
 

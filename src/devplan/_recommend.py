@@ -1,19 +1,21 @@
 """Strength-focused à-la-carte learning paths: candidate benefit and selection.
 
-For every person the recommender scores every catalog item by its expected
-benefit (effect on the competencies it targets × the person's need, strength
-and track weights × level fit), filters what the person cannot take
-(language, modality, track, level, prerequisites, completed before, hours,
-money) and selects a set in three pools:
+For every person the recommender values every catalog item by its expected
+growth in the competencies it develops (effect × level fit × modality
+factor), filters what the person cannot take (language, track, level,
+prerequisites, completed before, hours, money) and chooses the set that
+maximises one objective (:mod:`devplan._select`): gaps closed up to the
+role's requirement, diminishing-returns growth in signature strengths, the
+track's core and the rest of the role, and a 70-20-10 bonus. People with a
+signature strength the catalog can serve spend ``strength_focus`` ± a
+tolerance of their hours on it (the strength band), unless critical gaps
+come first.
 
-1. critical gaps first, each only up to its required level;
-2. of the hours left, ``strength_focus`` to leveraging signature strengths;
-3. the rest to important gaps and the track's core content.
-
-Selection is a greedy on benefit per unit of resource, run for all people
-of a chunk at once (one vectorised round picks at most one item per pool for
-every person). Data flow: profiles + tracks + employees + catalog → selected
-items and unmet needs (DataFrames); scheduling happens downstream.
+Selection is a vectorised greedy over all people of a chunk at once,
+improved by exact-valued swaps; ``solver="exact"`` solves each person's
+plan with HiGHS instead. Data flow: profiles + tracks + employees + catalog
+→ selected items and unmet needs (DataFrames); scheduling happens
+downstream.
 """
 
 from __future__ import annotations
@@ -159,7 +161,7 @@ class PathRecommender(BaseEstimator):
     ...     profiles, tracks, b.employees, enrolments=b.enrolments,
     ...     track_content=b.track_content())
     >>> sorted(selected["purpose"].unique())
-    ['develop_need', 'leverage_strength', 'track_core']
+    ['broaden_role', 'develop_need', 'leverage_strength', 'track_core']
     >>> hours = selected.groupby("employee_id")["hours"].sum()
     >>> limit = b.employees.set_index("employee_id")["learning_hours_per_month"] * 12
     >>> bool((hours <= limit.reindex(hours.index)).all())

@@ -357,7 +357,7 @@ def plan_timeline(plans: pd.DataFrame, employee_id: str | None = None, *, ax=Non
     >>> result = devplan.generate_plans(devplan.datasets.load_sample())
     >>> ax = plot.plan_timeline(result.plans, "E000001")
     >>> ax.get_xlabel(), len(ax.patches)
-    ('Month', 3)
+    ('Month', 4)
     """
     import matplotlib.dates as mdates
 
@@ -502,7 +502,7 @@ def hours_by_purpose(
     >>> track = result.tracks.set_index("employee_id")["track"]
     >>> ax = plot.hours_by_purpose(result.plans, by=track)
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
-    ['leverage a strength', 'develop a need', 'track core']
+    ['leverage a strength', 'develop a need', 'track core', 'broaden the role']
     """
     table = _grouped_hours(plans, "purpose", PURPOSE_COLORS, by, normalize)
     ax = _axes(ax, (7.5, 0.45 * len(table) + 1.8))
