@@ -1,6 +1,5 @@
 """Plan selection: constraints never violated, strengths first, real benefit."""
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -135,10 +134,8 @@ def _check(
         mine = profiles[profiles["employee_id"] == e].set_index("competency_id")
         for item_id in plan.loc[plan["level"] == "foundation", "item_id"]:
             # the item's primary competency: the one it develops most
-            links = dict(
-                (c, float(w))
-                for c, w in (p.split(":") for p in items.loc[item_id, "competencies"].split(";"))
-            )
+            pairs = items.loc[item_id, "competencies"].split(";")
+            links = {c: float(w) for c, w in (p.split(":") for p in pairs)}
             there = mine.loc[max(links, key=links.get)]
             low = there["score"] < rec.level_bounds[0]
             assert low or there["is_need"], (e, item_id)
@@ -168,7 +165,9 @@ def test_constraints_are_never_violated(case):
     item_pos = pd.Index(rec.items_["item_id"])
     comp_pos = pd.Index(rec.competencies_)
     reported = set(zip(unmet["employee_id"], unmet["competency_id"], strict=True))
-    assert reported <= set(zip(needs["employee_id"], needs["competency_id"]))
+    assert reported <= set(
+        zip(needs["employee_id"], needs["competency_id"], strict=True)
+    )
     for e, c in zip(needs["employee_id"], needs["competency_id"], strict=True):
         mine = selected.loc[selected["employee_id"] == e, "item_id"]
         touched = rec.effects_[item_pos.get_indexer(mine), comp_pos.get_loc(c)] > 0
