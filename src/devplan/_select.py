@@ -36,6 +36,8 @@ PHASES = ("critical", "strength", "need")
 _EPS = 1e-9
 #: Greedy variants: candidates ranked by value / resource**alpha.
 _ALPHAS = (1.0, 0.5, 0.0)
+#: Ruin-and-recreate rounds after the exchanges (the largest items first).
+_REBUILDS = 3
 #: Breakpoints of the piecewise-linear saturation, in units of G (the
 #: interpolation error of G (1 - exp(-R/G)) is below 0.002 G up to 2 G).
 _PWL_POINTS = np.concatenate([np.linspace(0.0, 2.0, 17), [2.5, 3, 4, 5, 7, 10, 15]])
@@ -351,7 +353,7 @@ class _Greedy:
         if mode == "pool":
             room = np.where(strong, self.pool[a, :1], self.pool[a, 1:])
             feasible &= blk.h[a] <= room + _EPS
-        else:
+        elif mode != "free":
             feasible &= self.band_ok(a, inside_only=mode == "keep")
         density = np.where(feasible, gain / self.scale[a], -np.inf)
         prefer = np.ones(density.shape, dtype=bool)
@@ -601,6 +603,14 @@ class _Greedy:
         self.repair()
         return self
 
+    def build_free(self):
+        """Another start: everything that fits by value, then band repair."""
+        self.fill("free")
+        self.repair()
+        self.fill("keep")
+        self.repair()
+        return self
+
     def improve(self):
         """Local search: improving exchanges, each followed by a fill."""
         active = np.flatnonzero(self.taken.any(axis=1))
@@ -614,6 +624,64 @@ class _Greedy:
 
     def run(self):
         return self.build().improve()
+
+    #: Per-person state arrays (first axis: people), for copies and merges.
+    _ROWS = (
+        "r taken open when phase gain hours_left money_left group_hours s t "
+        "pending per_comp pool"
+    ).split()
+
+    def copy(self):
+        other = object.__new__(_Greedy)
+        other.__dict__.update(self.__dict__)
+        for name in self._ROWS:
+            setattr(other, name, getattr(self, name).copy())
+        return other
+
+    def adopt(self, other, rows):
+        """Take over the people ``rows`` of another state."""
+        for name in self._ROWS:
+            getattr(self, name)[rows] = getattr(other, name)[rows]
+        self.round = max(self.round, other.round)
+
+    def value(self):
+        """``F`` of every plan, minus a large penalty outside the band."""
+        lo, hi = self.obj.band()
+        outside = _outside(self.s, self.t, lo, hi)
+        return objective(self.blk, self.obj, self.taken) - 1e6 * np.where(
+            self.blk.band, outside, 0.0
+        )
+
+    def rebuild(self, rank):
+        """Ruin and recreate: every person drops their ``rank``-th largest
+        item (by hours; never a prerequisite of another planned item),
+        which is not taken again, and refills; the new plan is kept where it
+        is worth more. Escapes what 1-for-1 exchanges cannot, such as one
+        long item that several shorter ones beat."""
+        blk = self.blk
+        trial = self.copy()
+        needed = np.zeros(self.taken.shape, dtype=bool)
+        for p in blk.pre:
+            rr, kk = np.nonzero(self.taken & (p >= 0))
+            needed[rr, p[rr, kk]] = True
+        free = self.taken & ~needed
+        hours = np.where(free, blk.h, -np.inf)
+        order = np.argsort(-hours, axis=1, kind="stable")
+        rows = np.flatnonzero(free.sum(axis=1) > rank)
+        if not len(rows):
+            return rows
+        k = order[rows, rank]
+        trial.taken[rows, k] = False
+        trial.open[rows, k] = False
+        trial.when[rows, k] = -1
+        trial._book(rows, k, -1)
+        trial.fill("main")
+        trial.repair()
+        trial.fill("keep")
+        trial.improve()
+        better = rows[trial.value()[rows] > self.value()[rows] + 1e-9]
+        self.adopt(trial, better)
+        return better
 
 
 def _outside(s, t, lo, hi):
@@ -645,7 +713,16 @@ def greedy(blk: Block, obj: Objective):
     # the greedy ranked by value per resource and by value alone (the
     # classic guard against lumpy items), the better per person improved
     states = [_Greedy(blk, obj, alpha=alpha).build() for alpha in _ALPHAS]
-    value = np.stack([objective(blk, obj, st.taken) for st in states])
+    states += [_Greedy(blk, obj, alpha=alpha).build_free() for alpha in _ALPHAS]
+    lo, hi = obj.band()
+    value = np.stack(
+        [
+            objective(blk, obj, st.taken)
+            # a plan outside its band loses to any plan inside it
+            - 1e6 * np.where(blk.band, _outside(st.s, st.t, lo, hi), 0.0)
+            for st in states
+        ]
+    )
     best = np.argmax(value, axis=0)
     chosen = SimpleNamespace(
         **{
@@ -654,6 +731,8 @@ def greedy(blk: Block, obj: Objective):
         }
     )
     state = _Greedy(blk, obj).load(chosen).improve()
+    for rank in range(_REBUILDS):
+        state.rebuild(rank)
     return state.taken, state.when, state.phase, state.gain
 
 
