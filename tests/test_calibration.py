@@ -209,7 +209,7 @@ def test_protected_attributes_never_change_calibration(organisation):
     pd.testing.assert_frame_equal(before, calibration(tracks, profiles, dropped))
 
 
-@pytest.mark.parametrize("size", [1, 7, 100])
+@pytest.mark.parametrize("size", [3, 7, 100])
 def test_chunks_put_together_give_the_whole_table(organisation, size):
     bundle, profiles, tracks = organisation
     whole = calibration(tracks, profiles, bundle, bundle.config)

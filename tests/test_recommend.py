@@ -136,7 +136,10 @@ def _check(
             # the item's primary competency: the one it develops most
             pairs = items.loc[item_id, "competencies"].split(";")
             links = {c: float(w) for c, w in (p.split(":") for p in pairs)}
-            there = mine.loc[max(links, key=links.get)]
+            # (ties: the first in the recommender's competency order)
+            top = max(links.values())
+            primary = next(c for c in rec.competencies_ if links.get(c) == top)
+            there = mine.loc[primary]
             low = there["score"] < rec.level_bounds[0]
             assert low or there["is_need"], (e, item_id)
             if senior[e] == "senior":

@@ -675,9 +675,6 @@ def _summary(tracks, plans, selected, unmet, available, people=None) -> pd.DataF
     if people is not None:
         at = _positions(pd.Index(people["employee_id"].astype(str)), ids.to_series())
         found = at >= 0
-        if "expected_benefit" in people:
-            value = people["expected_benefit"].to_numpy(dtype=float)
-            benefit = np.where(found, value[np.maximum(at, 0)], benefit)
         if "unused_reason" in people:
             text = people["unused_reason"].astype(object).fillna("").to_numpy()
             reason = np.where(found, text[np.maximum(at, 0)], reason)
@@ -733,7 +730,7 @@ def plan_tables(
         .map(levels)
     )
     horizon = config.plan.horizon_months
-    selected, unmet = recommender.recommend(
+    selected, unmet, people = recommender.recommend(
         profiles,
         tracks,
         bundle.employees,
@@ -741,8 +738,8 @@ def plan_tables(
         track_content=bundle.track_content(),
         horizon_months=horizon,
         role_levels=role_level,
+        return_people=True,
     )
-    people = None  # MERGE-TODO: return_people=True
     selected = selected.assign(
         rationale=_rationale(selected, profiles, names, tracks, config.scale_max)
     )

@@ -62,6 +62,24 @@ FIT_VALUES = np.append(LEVEL_FIT.ravel(), 0.0)
 #: Whether a level-fit code allows the item at all.
 _FITS = FIT_VALUES > 0
 _SENIOR = ("senior", "executive")
+#: Plans using at least this share of the hours available need no reason.
+USED_ENOUGH = 0.9
+#: Why a plan leaves time unused (``plan_summary.unused_reason``).
+UNUSED_REASONS = {
+    "no_time": "no learning time",
+    "nothing_fits": (
+        "no catalog item fits (language, track, level, prerequisites, budget "
+        "or completed before)"
+    ),
+    "exhausted": (
+        "catalog exhausted: every item that fits and develops a competency of "
+        "value is planned"
+    ),
+    "too_long": "the items left are longer than the hours left",
+    "budget": "budget: the items left that fit the hours cost more than is left",
+    "band": "the items left would take the plan off its strength share",
+    "no_value": "the items left add nothing the plan still needs",
+}
 _NEED_WEIGHT = {"critical": 1.0, "important": 0.6, "useful": 0.0}
 
 
@@ -349,6 +367,7 @@ class PathRecommender(BaseEstimator):
         track_content: pd.DataFrame | None = None,
         horizon_months: int = 12,
         role_levels: pd.Series | None = None,
+        return_people: bool = False,
     ):
         """Select the items of every person's plan.
 
@@ -370,6 +389,8 @@ class PathRecommender(BaseEstimator):
             Plan length; hours available = hours per month × horizon.
         role_levels : Series or None, default=None
             Role level per employee_id, for level fit of senior people.
+        return_people : bool, default=False
+            Also return the per-person table.
 
         Returns
         -------
@@ -380,6 +401,11 @@ class PathRecommender(BaseEstimator):
         unmet : DataFrame
             ``employee_id, competency_id, importance, gap, reason`` for
             critical and important needs that no selected item serves.
+        people : DataFrame
+            Only with ``return_people=True``: one row per person,
+            ``employee_id, expected_benefit, unused_reason``: the value of
+            the plan's objective and, when the plan uses less than 90% of the
+            hours available, what binds (see :data:`UNUSED_REASONS`).
         """
         check_is_fitted(self, "effects_")
         people = pd.Index(tracks["employee_id"].astype(str))
@@ -389,18 +415,29 @@ class PathRecommender(BaseEstimator):
         hours = state["hours_per_month"] * horizon_months
         budget = state["budget"]
         rules = self._rules(state, enrolments, people)
-        selected_parts, unmet_parts = [], []
+        selected_parts, unmet_parts, people_parts = [], [], []
         for start in range(0, len(people), int(self.chunk_size)):
             stop = min(start + int(self.chunk_size), len(people))
             allowed = self._allowed(rules, start, stop)
-            sel, unmet = self._select_chunk(
+            sel, unmet, mine = self._select_chunk(
                 state, allowed, hours, budget, start, stop, people
             )
             selected_parts.append(sel)
             unmet_parts.append(unmet)
+            people_parts.append(mine)
         selected = pd.concat(selected_parts, ignore_index=True)
         unmet = pd.concat(unmet_parts, ignore_index=True)
-        return selected, unmet
+        if not return_people:
+            return selected, unmet
+        value, reason = (np.concatenate(x) for x in zip(*people_parts, strict=True))
+        table = pd.DataFrame(
+            {
+                "employee_id": pd.Index(people, dtype="str"),
+                "expected_benefit": value,
+                "unused_reason": pd.Index(reason, dtype="str"),
+            }
+        )
+        return selected, unmet, table
 
     def _rules(self, state, enrolments, people):
         """Per-person codes for the item filters, and completed items."""
@@ -543,6 +580,10 @@ class PathRecommender(BaseEstimator):
         order = order[counts[order] > 0]
         objective = self._objective()
         growth = np.zeros(need_gap.shape)
+        plan_value = np.zeros(stop - start)
+        reason = np.where(
+            h_total > 0, UNUSED_REASONS["nothing_fits"], UNUSED_REASONS["no_time"]
+        ).astype(object)
         parts = []
         for block in _blocks(counts[order], self._BLOCK_CELLS):
             rows = order[block]
@@ -567,6 +608,8 @@ class PathRecommender(BaseEstimator):
                 taken, when, phase, _ = _select.greedy(blk, objective)
             benefit = _select.replay(blk, objective, taken, when)
             growth[rows] = _select.growth(blk, taken)
+            plan_value[rows] = _select.objective(blk, objective, taken)
+            reason[rows] = _unused(blk, objective, taken)
             r, k = np.nonzero(taken)
             parts.append(
                 (rows[r], blk.idx[r, k], when[r, k], phase[r, k], benefit[r, k])
@@ -582,7 +625,10 @@ class PathRecommender(BaseEstimator):
         sort = np.lexsort((rows, stage))
         records = (rows[sort] + start, items[sort], phase[sort], value[sort])
         remaining = np.maximum(need_gap - growth, 0.0) * (need_gap > 0)
-        return self._records(records, state, start, stop, people, remaining, ok)
+        selected, unmet = self._records(
+            records, state, start, stop, people, remaining, ok
+        )
+        return selected, unmet, (plan_value, reason)
 
     #: Cells (people × candidates) per block of the selection.
     _BLOCK_CELLS = 1 << 16
@@ -786,6 +832,42 @@ class PathRecommender(BaseEstimator):
                 "reason": reason,
             }
         )
+
+
+def _unused(blk: _select.Block, obj: _select.Objective, taken: np.ndarray):
+    """Why each plan of a block uses less than :data:`USED_ENOUGH` of the
+    hours, the first that applies: no candidate left, the ones left are
+    too long, too dear, would break the strength band, or add nothing."""
+    h_used = (blk.h * taken).sum(axis=1)
+    money_left = blk.budget - (blk.cost * taken).sum(axis=1)
+    left = blk.hours - h_used
+    open_ = blk.valid & ~taken
+    fits_h = open_ & (blk.h <= left[:, None] + 1e-9)
+    fits = fits_h & (blk.cost <= money_left[:, None] + 1e-9)
+    lo, hi = obj.band()
+    s = (blk.h * taken * blk.strong).sum(axis=1)
+    after = _select._outside(
+        s[:, None] + blk.h * blk.strong, h_used[:, None] + blk.h, lo, hi
+    )
+    in_band = fits & ((after <= 1e-9) | ~blk.band[:, None])
+    reason = np.select(
+        [
+            h_used >= USED_ENOUGH * blk.hours - 1e-9,
+            ~open_.any(axis=1),
+            ~fits_h.any(axis=1),
+            ~fits.any(axis=1),
+            ~in_band.any(axis=1),
+        ],
+        [
+            "",
+            UNUSED_REASONS["exhausted"],
+            UNUSED_REASONS["too_long"],
+            UNUSED_REASONS["budget"],
+            UNUSED_REASONS["band"],
+        ],
+        UNUSED_REASONS["no_value"],
+    )
+    return reason.astype(object)
 
 
 def _prerequisite_matrix(items: pd.DataFrame):
