@@ -13,6 +13,7 @@ from devplan._schema import (
     IMPORTANCES,
     ITEM_KINDS,
     ITEM_LEVELS,
+    KIND_GROUP,
     MODALITIES,
     RATER_TYPES,
     ROLE_LEVELS,
@@ -611,13 +612,13 @@ def _links(catalog: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-@pytest.mark.parametrize("n_items", [150, 400])
+@pytest.mark.parametrize("n_items", [None, 150, 400])
 def test_catalog(n_items):
     assert set(HOURS) == set(ITEM_KINDS)
     tables, _ = make_tables(50, random_state=SEED, n_catalog_items=n_items)
     cat = tables["catalog"]
     comps = set(tables["competencies"]["competency_id"])
-    assert len(cat) == n_items >= 120
+    assert len(cat) == (n_items or FULL_CATALOG_SIZE) >= 120
     assert cat["item_id"].is_unique and cat["title"].is_unique
     assert set(cat["kind"]) == set(ITEM_KINDS)
     assert set(cat["level"]) == set(ITEM_LEVELS)
@@ -658,6 +659,83 @@ def test_catalog(n_items):
             break
         remaining -= free_now
     assert not remaining
+
+
+#: Items per competency of the full catalog: the kinds with a level fit of at
+#: least 0.8, courses and workshops twice (online and in person or blended):
+#: foundation 2 course + 2 workshop + e-learning + reading + practice, and the
+#: best-fitting exposure kind, peer group (8); intermediate all nine kinds plus
+#: the second course and workshop (11); advanced 2 course + 2 workshop +
+#: coaching + mentoring + stretch assignment + peer group + practice (9).
+FULL_CATALOG_SIZE = 26 * (8 + 11 + 9)
+
+
+def _primary(catalog: pd.DataFrame) -> pd.DataFrame:
+    """The catalog with its primary competency and 70-20-10 group."""
+    first = catalog["competencies"].str.split(";").str[0].str.split(":").str[0]
+    return catalog.assign(competency_id=first, group=catalog["kind"].map(KIND_GROUP))
+
+
+@pytest.mark.parametrize("seed", [SEED, 0, 2026])
+def test_full_catalog_covers_every_cell_in_both_languages(seed):
+    tables, _ = make_tables(30, random_state=seed)
+    cat = _primary(tables["catalog"])
+    assert len(cat) == FULL_CATALOG_SIZE
+    comps = tables["competencies"]["competency_id"]
+    cells = pd.MultiIndex.from_product(
+        [comps, ITEM_LEVELS, ["experience", "exposure", "education"]],
+        names=["competency_id", "level", "group"],
+    )
+    for language in ("nl", "en"):
+        usable = cat[cat["language"].isna() | cat["language"].eq(language)]
+        counts = usable.groupby(["competency_id", "level", "group"]).size()
+        assert counts.reindex(cells, fill_value=0).gt(0).all(), language
+    # Languages stay mixed: the fix-ups do not make everything neutral.
+    share = cat["language"].value_counts(normalize=True, dropna=False)
+    assert share[["nl", "en"]].between(0.25, 0.4).all()
+    # Kinds follow the level fit.
+    kinds = cat.groupby("level")["kind"].agg(set)
+    assert "stretch_assignment" not in kinds["foundation"]
+    assert not {"elearning", "reading"} & kinds["advanced"]
+    assert kinds["intermediate"] == set(ITEM_KINDS)
+
+
+def test_full_catalog_has_online_and_in_person_variants(tables):
+    cat = _primary(tables["catalog"])
+    formal = cat[cat["kind"].isin(["course", "workshop"])]
+    per_cell = formal.groupby(["competency_id", "level", "kind"])["modality"]
+    assert per_cell.size().eq(2).all()
+    assert per_cell.apply(lambda m: m.eq("online").sum() == 1).all()
+    assert set(formal["modality"]) == set(MODALITIES)
+    # The variants say which is which; items of one modality carry no label.
+    label = formal["modality"].map(
+        {"online": "online", "in_person": "in person", "blended": "blended"}
+    )
+    ends = [t.endswith(f" ({m})") for t, m in zip(formal["title"], label, strict=True)]
+    assert all(ends)
+    single = cat[~cat["kind"].isin(["course", "workshop"])]
+    assert not single["title"].str.contains(r"\((?:online|in person|blended)\)$").any()
+    assert cat.loc[cat["kind"] == "elearning", "modality"].eq("online").all()
+    # Every competency and level has education both online and face to face.
+    education = cat[cat["group"] == "education"]
+    face = education.groupby(["competency_id", "level"])["modality"].agg(set)
+    assert face.apply(lambda m: "online" in m and bool(m - {"online"})).all()
+
+
+def test_full_catalog_titles_are_unique_and_not_doubled(tables):
+    titles = tables["catalog"]["title"]
+    assert titles.is_unique
+    words = titles.str.lower().str.findall(r"\w+")
+    assert not any(a == b for w in words for a, b in zip(w, w[1:], strict=False))
+    assert not titles.str.contains(r"\(\d+\)$").any()  # no numbered duplicates
+
+
+@pytest.mark.parametrize("n_items", [9, 78, 150, 400])
+def test_catalog_size_is_exact(n_items):
+    tables, truth = make_tables(20, random_state=SEED, n_catalog_items=n_items)
+    assert len(tables["catalog"]) == n_items
+    assert tables["catalog"]["title"].is_unique
+    assert truth.item_effects["item_id"].nunique() == n_items
 
 
 def test_catalog_titles_are_readable(tables):
@@ -748,6 +826,173 @@ def test_cycles_reflect_training_effects():
     unclipped = (wide[1] < 5).to_numpy()
     assert_allclose(gain[unclipped], expected[unclipped], atol=1e-9)
     assert (gain > 0.1).sum() > 50
+
+
+# --------------------------------------------------------------------------
+# Worlds
+# --------------------------------------------------------------------------
+def _critical_gaps(tables, truth) -> pd.Series:
+    """Required minus true level of every (person, critical competency)."""
+    roles = tables["roles"]
+    critical = roles[roles["importance"] == "critical"]
+    pairs = tables["employees"][["employee_id", "role_id"]].merge(
+        critical, on="role_id"
+    )
+    levels = truth.levels
+    true = levels.to_numpy()[
+        levels.index.get_indexer(pairs["employee_id"]),
+        levels.columns.get_indexer(pairs["competency_id"]),
+    ]
+    return pairs["required_level"].to_numpy() - true
+
+
+def test_role_demand_changes_critical_gaps():
+    worlds = {
+        demand: make_tables(
+            N, random_state=SEED, role_demand=demand, n_catalog_items=150
+        )
+        for demand in (0.6, 1.0, 1.5)
+    }
+    gaps = {demand: _critical_gaps(*org) for demand, org in worlds.items()}
+    share = {demand: (g > 0).mean() for demand, g in gaps.items()}
+    assert share[0.6] < share[1.0] < share[1.5]
+    assert share[0.6] < 0.05 and share[1.5] > 0.5
+    assert gaps[1.5][gaps[1.5] > 0].mean() > gaps[1.0][gaps[1.0] > 0].mean()
+
+    # Only the required levels change: required - 1 is scaled by the demand
+    # (before rounding to 0.1, so within 0.05 * 1.5 + 0.05 after it).
+    default, demanding = worlds[1.0][0], worlds[1.5][0]
+    for name in ("employees", "assessments", "catalog", "enrolments"):
+        pd.testing.assert_frame_equal(default[name], demanding[name], check_exact=True)
+    pd.testing.assert_frame_equal(
+        default["roles"].drop(columns="required_level"),
+        demanding["roles"].drop(columns="required_level"),
+    )
+    required = default["roles"]["required_level"]
+    expected = np.minimum(1 + 1.5 * (required - 1), 5)
+    assert_allclose(demanding["roles"]["required_level"], expected, atol=0.126)
+    assert demanding["roles"]["required_level"].between(1, 5).all()
+
+
+def test_default_world_is_unchanged_by_explicit_defaults():
+    first, truth1 = make_tables(300, random_state=SEED, n_cycles=2)
+    second, truth2 = make_tables(
+        300,
+        random_state=SEED,
+        n_cycles=2,
+        kind_effects={},
+        role_demand=1.0,
+        talents_per_person=3,
+    )
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], second[name], check_exact=True)
+    for field in ("levels", "levels_by_cycle", "talents", "item_effects"):
+        pd.testing.assert_frame_equal(
+            getattr(truth1, field), getattr(truth2, field), check_exact=True
+        )
+    assert_allclose(truth1.kind_effects, 1.0)
+
+
+@pytest.mark.parametrize("n_talents", [0, 1, 5, 26])
+def test_talents_per_person(n_talents):
+    tables, truth = make_tables(
+        300, random_state=SEED, talents_per_person=n_talents, n_catalog_items=150
+    )
+    talents = truth.talents
+    assert list(talents.columns) == ["employee_id", "competency_id"]
+    assert len(talents) == 300 * n_talents
+    per_person = talents.groupby("employee_id", observed=False).size()
+    assert per_person.eq(n_talents).all()
+    assert not talents.duplicated().any()
+    if n_talents == 0:
+        return
+    # Talents are 0.8 higher before clipping: clearly above the rest.
+    level = _long(truth)
+    is_talent = level.index.isin(pd.MultiIndex.from_frame(talents.astype("str")))
+    if n_talents < 26:
+        assert level[is_talent].mean() - level[~is_talent].mean() > 0.5
+    default = make_tables(300, random_state=SEED, n_catalog_items=150)[1]
+    assert (truth.levels.mean().mean() > default.levels.mean().mean()) == (
+        n_talents > 3
+    )
+
+
+def _effect_by_kind(tables, truth) -> pd.Series:
+    primary = truth.item_effects.drop_duplicates("item_id")
+    kind = primary["item_id"].map(tables["catalog"].set_index("item_id")["kind"])
+    return primary["effect"].groupby(kind.to_numpy()).mean()
+
+
+def test_kind_effects_change_only_the_true_effects():
+    default, truth0 = make_tables(400, random_state=SEED, n_cycles=2)
+    strong, truth1 = make_tables(
+        400, random_state=SEED, n_cycles=2, kind_effects="education_strong"
+    )
+    for name in ("catalog", "enrolments", "employees", "roles"):
+        pd.testing.assert_frame_equal(default[name], strong[name], check_exact=True)
+    effect0, effect1 = _effect_by_kind(default, truth0), _effect_by_kind(strong, truth1)
+    ratio = effect1 / effect0
+    assert_allclose(ratio[["course", "workshop", "elearning", "reading"]], 1.8)
+    assert_allclose(
+        ratio[["stretch_assignment", "practice", "coaching", "mentoring"]], 0.5
+    )
+    assert_allclose(ratio["peer_group"], 1.0)
+    assert (
+        effect1["course"] / effect1["stretch_assignment"]
+        > effect0["course"] / effect0["stretch_assignment"]
+    )
+    assert effect1["course"] > effect1["stretch_assignment"]
+    assert truth1.kind_effects["course"] == 1.8
+
+    experience = make_tables(400, random_state=SEED, kind_effects="experience_strong")
+    effect2 = _effect_by_kind(*experience)
+    assert effect2["stretch_assignment"] / effect2["course"] > 3 * (
+        effect0["stretch_assignment"] / effect0["course"]
+    )
+
+    # A dict: named kinds scaled, the rest unchanged.
+    _, truth3 = make_tables(400, random_state=SEED, kind_effects={"reading": 0.0})
+    ratio = _effect_by_kind(default, truth3) / effect0
+    assert ratio["reading"] == 0
+    assert_allclose(ratio.drop("reading"), 1.0)
+
+    # The first cycle is the same, later cycles reflect the stronger effects.
+    lbc0, lbc1 = truth0.levels_by_cycle, truth1.levels_by_cycle
+    first = lbc0["cycle"] == 0
+    assert_allclose(lbc0.loc[first, "level"], lbc1.loc[first, "level"])
+    assert not np.allclose(lbc0.loc[~first, "level"], lbc1.loc[~first, "level"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            {"kind_effects": "magic"},
+            ValueError,
+            "kind_effects='magic'.*education_strong",
+        ),
+        ({"kind_effects": 2.0}, TypeError, "kind_effects=2.0"),
+        ({"kind_effects": {"lecture": 2.0}}, ValueError, "unknown kinds.*lecture"),
+        ({"kind_effects": {"course": -1}}, ValueError, r"kind_effects\['course'\]=-1"),
+        ({"kind_effects": {"course": "x"}}, TypeError, r"kind_effects\['course'\]"),
+        ({"kind_effects": {"course": float("nan")}}, ValueError, "finite"),
+        ({"role_demand": 0}, ValueError, "role_demand=0; expected a finite number > 0"),
+        ({"role_demand": -1.0}, ValueError, "role_demand=-1.0"),
+        ({"role_demand": float("inf")}, ValueError, "role_demand=inf"),
+        ({"role_demand": "high"}, TypeError, "role_demand='high'"),
+        ({"role_demand": True}, TypeError, "role_demand=True"),
+        ({"talents_per_person": -1}, ValueError, "talents_per_person=-1"),
+        ({"talents_per_person": 27}, ValueError, "talents_per_person=27.*0 to 26"),
+        ({"talents_per_person": 1.5}, TypeError, "talents_per_person=1.5"),
+        ({"n_catalog_items": 8}, ValueError, "n_catalog_items=8.*>= 9 or None"),
+        ({"n_catalog_items": "full"}, TypeError, "n_catalog_items='full'"),
+    ],
+)
+def test_invalid_world_options(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_tables(10, random_state=SEED, **kwargs)
+    with pytest.raises(error, match=match):
+        make_organisation(10, random_state=SEED, **kwargs)
 
 
 # --------------------------------------------------------------------------

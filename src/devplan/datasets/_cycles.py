@@ -170,15 +170,20 @@ def simulate_next_cycle(
     effects[ej[ok], ec[ok]] = eff["effect"].to_numpy(dtype=float)[ok]
 
     # Satisfaction rises with the item's true quality (as in make_tables).
+    kind_code = pd.Index(ITEM_KINDS).get_indexer(catalog["kind"].astype(str))
     base = (
-        _BASE_EFFECT[pd.Index(ITEM_KINDS).get_indexer(catalog["kind"].astype(str))]
+        _BASE_EFFECT[kind_code]
         * _LEVEL_EFFECT[pd.Index(ITEM_LEVELS).get_indexer(catalog["level"].astype(str))]
     )
+    if truth.kind_effects is not None:  # the world's multipliers are not quality
+        base = base * truth.kind_effects.reindex(ITEM_KINDS).to_numpy()[kind_code]
     primary = eff.drop_duplicates("item_id")  # primary competency comes first
     quality = np.ones(len(item_ids))
     pj = item_ids.get_indexer(primary["item_id"].astype(str))
-    quality[pj[pj >= 0]] = (
-        primary["effect"].to_numpy(dtype=float) / np.maximum(base[pj], 1e-9)
+    quality[pj[pj >= 0]] = np.where(  # a zero multiplier hides quality: average
+        base[pj] > 0,
+        primary["effect"].to_numpy(dtype=float) / np.maximum(base[pj], 1e-9),
+        1.0,
     )[pj >= 0]
     log_q = np.clip(np.log(np.maximum(quality[j], 1e-9)), -3.0, 1.0)
     satisfaction = np.clip(

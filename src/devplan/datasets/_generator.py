@@ -12,6 +12,7 @@ seconds, not minutes.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ from devplan._schema import (
     ITEM_KINDS,
     ITEM_LEVELS,
     ITEMS,
+    KIND_GROUP,
     MODALITIES,
     MODALITY_PREFERENCES,
     POTENTIAL_RATINGS,
@@ -267,7 +269,6 @@ _TRACK_GENERAL = np.array(
         },
     )
 )
-_TALENTS_PER_PERSON = 3
 _TALENT_BOOST = 0.8
 #: Standard deviations of the true-level factors.
 _SD_GENERAL, _SD_CLUSTER, _SD_SPECIFIC, _SD_COMPETENCY = 0.3, 0.15, 0.25, 0.1
@@ -508,6 +509,17 @@ _TRACK_LEVELS = _per(
     },
 )
 _CATALOG_LANGUAGE_P = (0.35, 0.35, 0.3)  # nl, en, any
+#: The full catalog (``n_catalog_items=None``) offers, at every competency and
+#: level, each kind whose level fit is at least this, plus the best-fitting
+#: kind of any 70-20-10 group left empty.
+_FULL_MIN_FIT = 0.8
+#: Formal learning kinds that come as an online and an in-person (or
+#: blended) variant in the full catalog, where their modalities allow it.
+_VARIANT_KINDS = ("course", "workshop", "elearning")
+_GROUPS = ("experience", "exposure", "education")
+_VARIANT_LABEL = _per(
+    MODALITIES, {"online": "online", "in_person": "in person", "blended": "blended"}
+)
 _P_TRACK_TAG = 0.75
 _P_SECOND_COMPETENCY = 0.3
 _SECOND_WEIGHTS = (0.3, 0.4, 0.5, 0.6)
@@ -534,6 +546,23 @@ _BASE_EFFECT = np.array(
 _LEVEL_EFFECT = np.array(
     _per(ITEM_LEVELS, {"foundation": 0.8, "intermediate": 1.0, "advanced": 1.2})
 )
+#: Presets of ``kind_effects``: multipliers of the true base effect by kind.
+#: Formal learning is the education group; experiential kinds are the
+#: experience group plus one-to-one exposure (coaching, mentoring). Peer
+#: groups keep their default effect in both.
+_FORMAL_KINDS = ("course", "workshop", "elearning", "reading")
+_EXPERIENTIAL_KINDS = ("stretch_assignment", "practice", "coaching", "mentoring")
+_STRONG, _WEAK = 1.8, 0.5
+_KIND_EFFECT_PRESETS = {
+    "education_strong": {
+        **dict.fromkeys(_FORMAL_KINDS, _STRONG),
+        **dict.fromkeys(_EXPERIENTIAL_KINDS, _WEAK),
+    },
+    "experience_strong": {
+        **dict.fromkeys(_FORMAL_KINDS, _WEAK),
+        **dict.fromkeys(_EXPERIENTIAL_KINDS, _STRONG),
+    },
+}
 _SD_QUALITY = 0.35
 _P_DUD = 0.1  # items with (near) zero true effect
 _DUD_QUALITY = 0.05  # a dud's quality multiplier is below this
@@ -566,16 +595,17 @@ class OrganisationTruth:
         level: the true levels at every assessment cycle. Later cycles include
         the true effects of the learning items completed in between.
     talents : DataFrame
-        Columns employee_id, competency_id: each person's three talent
-        competencies (a clear boost to their true level).
+        Columns employee_id, competency_id: each person's talent
+        competencies (``talents_per_person`` of them, by default three; a
+        clear boost to their true level).
     track : Series
         The true track of each employee (index ``employee_id``, name
         ``track``).
     item_effects : DataFrame
         Columns item_id, competency_id, weight, effect: the true gain in scale
         points per completion of a catalog item on each competency it lists
-        (``effect = weight * base(kind, level) * quality``; about one item in
-        ten has a near-zero effect).
+        (``effect = weight * base(kind, level) * multiplier(kind) * quality``;
+        about one item in ten has a near-zero effect).
     rater_leniency : Series
         Additive leniency of every rater (index ``rater_id``: employee ids and
         assessor ids), in scale points.
@@ -587,6 +617,10 @@ class OrganisationTruth:
     item_offsets : Series or None, default=None
         Additive offset of each questionnaire item (index ``item_id``), in
         scale points: how much easier or harder the item is to endorse.
+    kind_effects : Series or None, default=None
+        Multiplier of each kind's default true base effect (index ``kind``,
+        name ``multiplier``; all 1 unless ``make_tables(kind_effects=...)``
+        changed them). None means all 1.
 
     Examples
     --------
@@ -607,6 +641,7 @@ class OrganisationTruth:
     self_inflation: pd.Series
     straight_liners: pd.Index
     item_offsets: pd.Series | None = None
+    kind_effects: pd.Series | None = None
 
 
 # --------------------------------------------------------------------------
@@ -623,12 +658,55 @@ def _check_random_state(random_state) -> np.random.Generator:
     )
 
 
-def _check_int(name: str, value, low: int) -> int:
+def _check_int(name: str, value, low: int, *, or_none: bool = False) -> int:
+    allowed = f"an integer >= {low}" + (" or None" if or_none else "")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Got {name}={value!r}; expected an integer >= {low}.")
+        raise TypeError(f"Got {name}={value!r}; expected {allowed}.")
     if value < low:
-        raise ValueError(f"Got {name}={value!r}; expected an integer >= {low}.")
+        raise ValueError(f"Got {name}={value!r}; expected {allowed}.")
     return int(value)
+
+
+def _check_kind_effects(value) -> np.ndarray:
+    """Multiplier of the true base effect of each kind (``ITEM_KINDS`` order)."""
+    if value is None:
+        return np.ones(len(ITEM_KINDS))
+    allowed = (
+        f"expected None, one of {sorted(_KIND_EFFECT_PRESETS)} or a dict of kind "
+        f"(one of {list(ITEM_KINDS)}) to a multiplier >= 0"
+    )
+    if isinstance(value, str):
+        if value not in _KIND_EFFECT_PRESETS:
+            raise ValueError(f"Got kind_effects={value!r}; {allowed}.")
+        value = _KIND_EFFECT_PRESETS[value]
+    elif not isinstance(value, Mapping):
+        raise TypeError(f"Got kind_effects={value!r}; {allowed}.")
+    unknown = sorted(map(str, set(value) - set(ITEM_KINDS)))
+    if unknown:
+        raise ValueError(f"Got kind_effects with unknown kinds {unknown}; {allowed}.")
+    multipliers = np.ones(len(ITEM_KINDS))
+    for kind, factor in value.items():
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
+            raise TypeError(
+                f"Got kind_effects[{kind!r}]={factor!r}; expected a number >= 0."
+            )
+        if not np.isfinite(factor) or factor < 0:
+            raise ValueError(
+                f"Got kind_effects[{kind!r}]={factor!r}; expected a finite number >= 0."
+            )
+        multipliers[ITEM_KINDS.index(kind)] = float(factor)
+    return multipliers
+
+
+def _check_role_demand(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"Got role_demand={value!r}; expected a number > 0.")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"Got role_demand={value!r}; expected a finite number > 0 (1.0: the "
+            "default requirements)."
+        )
+    return float(value)
 
 
 def _str_index(values) -> pd.Index:
@@ -758,8 +836,13 @@ def _peers(rng: np.random.Generator, tier: np.ndarray, starts: np.ndarray):
 # --------------------------------------------------------------------------
 # Roles
 # --------------------------------------------------------------------------
-def _roles(rng: np.random.Generator, comp_ids: list[str]):
-    """Role definitions and profiles (required level, importance)."""
+def _roles(rng: np.random.Generator, comp_ids: list[str], role_demand: float = 1.0):
+    """Role definitions and profiles (required level, importance).
+
+    ``role_demand`` stretches each required level's distance above the bottom
+    of the scale: ``required = 1 + role_demand * (default - 1)`` before
+    rounding and clipping, so 1.0 keeps the default profiles exactly.
+    """
     comp_pos = {c: i for i, c in enumerate(comp_ids)}
     n_comp = len(comp_ids)
     role_rows = []  # (role_id, role_name, level)
@@ -787,6 +870,8 @@ def _roles(rng: np.random.Generator, comp_ids: list[str]):
                 + rng.normal(0.0, 0.15, len(comps))
                 + _CRITICAL_BONUS * np.isin(comps, list(crit))
             )
+            # Written as a change so that role_demand=1.0 adds exactly 0.
+            required += (role_demand - 1.0) * (required - _SCALE_MIN)
             required = np.clip(np.round(required, 1), _SCALE_MIN, _SCALE_MAX)
             rest = rng.random(len(comps))
             for c, req, u in zip(comps.tolist(), required, rest, strict=True):
@@ -799,21 +884,13 @@ def _roles(rng: np.random.Generator, comp_ids: list[str]):
 # --------------------------------------------------------------------------
 # Catalog
 # --------------------------------------------------------------------------
-def _catalog(
-    rng: np.random.Generator,
-    n_items: int,
-    competencies: pd.DataFrame,
-    track_weights: np.ndarray,
-):
-    """Learning items and their true effects (a dense item x competency matrix)."""
-    comp_ids = competencies["competency_id"].tolist()
-    names = competencies["name"].tolist()
-    clusters = pd.factorize(competencies["cluster"])[0]
-    n_comp, n_kind, n_level = len(comp_ids), len(ITEM_KINDS), len(ITEM_LEVELS)
-    fit = _LEVEL_KIND_FIT * np.asarray(_KIND_FREQUENCY)[None, :]
+def _random_plan(rng: np.random.Generator, n_items: int, n_comp: int, fit):
+    """(competency, level, kind) of ``n_items`` items.
 
-    # Every competency at every level first (each kind at least once), then
-    # further distinct (competency, level, kind) combinations.
+    Every competency at every level first (each kind at least once), then
+    further distinct (competency, level, kind) combinations, drawn by fit.
+    """
+    n_kind, n_level = len(ITEM_KINDS), len(ITEM_LEVELS)
     base = [(c, lv) for c in range(n_comp) for lv in range(n_level)]
     base = [base[i] for i in rng.permutation(len(base))][:n_items]
     chosen = []
@@ -837,18 +914,100 @@ def _catalog(
         )
         chosen += [candidates[i] for i in picks]
     chosen.sort()
-    comp = np.array([c for c, _, _ in chosen])
-    level = np.array([lv for _, lv, _ in chosen])
-    kind = np.array([k for _, _, k in chosen])
+    return chosen
+
+
+def _full_kinds() -> list[list[tuple[int, int]]]:
+    """(kind, variant) of the full catalog's items at each level.
+
+    Variant -1: one item; 0 and 1: the online and the in-person (or blended)
+    variant of a formal learning kind whose modalities allow both.
+    """
+    online = _code(MODALITIES, "online")
+    per_level = []
+    for lv in range(len(ITEM_LEVELS)):
+        fit = _LEVEL_KIND_FIT[lv]
+        kinds = set(np.flatnonzero(fit >= _FULL_MIN_FIT).tolist())
+        for group in _GROUPS:
+            members = [
+                k for k, name in enumerate(ITEM_KINDS) if KIND_GROUP[name] == group
+            ]
+            if not kinds & set(members):
+                kinds.add(max(members, key=lambda k: fit[k]))
+        rows = []
+        for k in sorted(kinds):
+            p = _MODALITY_P[k]
+            both = p[online] > 0 and p.sum() - p[online] > 0
+            if ITEM_KINDS[k] in _VARIANT_KINDS and both:
+                rows += [(k, 0), (k, 1)]
+            else:
+                rows.append((k, -1))
+        per_level.append(rows)
+    return per_level
+
+
+def _cover_languages(language, comp, level, kind) -> None:
+    """Give every (competency, level, group) an item usable in each language.
+
+    Usable means in that language or language-neutral. In place, on language
+    codes (-1: language-neutral). A cell without an item usable in a language
+    switches one of its (at least two) items of the other language, or makes
+    its only item language-neutral.
+    """
+    group = np.array([_GROUPS.index(KIND_GROUP[ITEM_KINDS[k]]) for k in kind])
+    cell = (comp * len(ITEM_LEVELS) + level) * len(_GROUPS) + group
+    order = np.argsort(cell, kind="stable")
+    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    for idx in np.split(order, bounds):
+        for code in range(len(_LANGUAGES)):
+            if ((language[idx] == code) | (language[idx] < 0)).any():
+                continue
+            if len(idx) > 1:
+                language[idx[-1]] = code
+            else:
+                language[idx[0]] = -1
+
+
+def _catalog(
+    rng: np.random.Generator,
+    n_items: int | None,
+    competencies: pd.DataFrame,
+    track_weights: np.ndarray,
+    kind_effects: np.ndarray | None = None,
+):
+    """Learning items and their true effects (a dense item x competency matrix).
+
+    ``n_items=None`` builds the full catalog (:func:`_full_kinds` at every
+    competency and level, every cell in both languages); an int, that many
+    items (:func:`_random_plan`). ``kind_effects`` multiplies the true base
+    effect of each kind; it changes no column of the catalog.
+    """
+    comp_ids = competencies["competency_id"].tolist()
+    names = competencies["name"].tolist()
+    clusters = pd.factorize(competencies["cluster"])[0]
+    n_comp, n_level = len(comp_ids), len(ITEM_LEVELS)
+    fit = _LEVEL_KIND_FIT * np.asarray(_KIND_FREQUENCY)[None, :]
+
+    full = n_items is None
+    if full:
+        kinds = _full_kinds()
+        chosen = [
+            (c, lv, k, v)
+            for c in range(n_comp)
+            for lv in range(n_level)
+            for k, v in kinds[lv]
+        ]
+    else:
+        chosen = [
+            (c, lv, k, -1) for c, lv, k in _random_plan(rng, n_items, n_comp, fit)
+        ]
+    comp = np.array([c for c, _, _, _ in chosen])
+    level = np.array([lv for _, lv, _, _ in chosen])
+    kind = np.array([k for _, _, k, _ in chosen])
+    variant = np.array([v for _, _, _, v in chosen])
     n = len(chosen)
     width = max(4, len(str(n)))
     item_ids = [f"L{i:0{width}d}" for i in range(1, n + 1)]
-
-    titles, seen = [], {}
-    for c, lv, k in chosen:
-        title = _LEVEL_TITLE[lv].format(name=names[c]) + " — " + _KIND_LABEL[k]
-        seen[title] = seen.get(title, 0) + 1
-        titles.append(title if seen[title] == 1 else f"{title} ({seen[title]})")
 
     # Hours, cost, modality, language.
     low, high = _HOURS[kind, 0], _HOURS[kind, 1]
@@ -858,10 +1017,16 @@ def _catalog(
     for k, (p_free, lo, hi, step) in enumerate(_COST):
         m = (kind == k) & (u_free >= p_free)
         cost[m] = np.round((lo + u_cost[m] * (hi - lo)) / step) * step
-    modality = _rows_choice(rng, _MODALITY_P[kind])
+    modality_p = _MODALITY_P[kind]
+    online = _code(MODALITIES, "online")
+    if full:  # variant 0 online; variant 1 in person or blended, by the kind's odds
+        modality_p = modality_p.copy()
+        modality_p[variant == 0] = np.eye(len(MODALITIES))[online]
+        modality_p[variant == 1, online] = 0.0
+    modality = _rows_choice(rng, modality_p)
     for m_code in range(len(MODALITIES)):  # every modality appears
         if not (modality == m_code).any():
-            able = np.flatnonzero(_MODALITY_P[kind, m_code] > 0)
+            able = np.flatnonzero((_MODALITY_P[kind, m_code] > 0) & (variant < 0))
             if len(able):
                 modality[able[0]] = m_code
     language = _choice(rng, _CATALOG_LANGUAGE_P, n).astype(np.int64)
@@ -869,6 +1034,21 @@ def _catalog(
         if not (language == code).any() and n > len(_LANGUAGES):
             language[code] = code
     language[language == len(_LANGUAGES)] = -1
+    if full:
+        _cover_languages(language, comp, level, kind)
+
+    # Titles: level pattern and kind; variants name their modality.
+    titles, seen = [], {}
+    for i in range(n):
+        title = (
+            _LEVEL_TITLE[level[i]].format(name=names[comp[i]])
+            + " — "
+            + _KIND_LABEL[kind[i]]
+        )
+        if variant[i] >= 0:
+            title += f" ({_VARIANT_LABEL[modality[i]]})"
+        seen[title] = seen.get(title, 0) + 1
+        titles.append(title if seen[title] == 1 else f"{title} ({seen[title]})")
 
     # Tracks the item suits (none listed: suits all).
     tags = np.zeros((n, len(TRACKS)), dtype=bool)
@@ -934,7 +1114,8 @@ def _catalog(
     quality = rng.lognormal(-0.5 * _SD_QUALITY**2, _SD_QUALITY, n)
     dud = rng.random(n) < _P_DUD
     quality[dud] = rng.random(int(dud.sum())) * _DUD_QUALITY
-    gain = _BASE_EFFECT[kind] * _LEVEL_EFFECT[level] * quality
+    base_effect = _BASE_EFFECT if kind_effects is None else _BASE_EFFECT * kind_effects
+    gain = base_effect[kind] * _LEVEL_EFFECT[level] * quality
     has = np.flatnonzero(second >= 0)
     rows = np.concatenate([np.arange(n), has])
     cols = np.concatenate([comp, second[has]])
@@ -1351,8 +1532,11 @@ def make_tables(
     random_state=None,
     n_cycles: int = 1,
     assessed_on: str = "2026-09-15",
-    n_catalog_items: int = 150,
+    n_catalog_items: int | None = None,
     item_level: bool = True,
+    kind_effects: str | Mapping[str, float] | None = None,
+    role_demand: float = 1.0,
+    talents_per_person: int = 3,
 ) -> tuple[dict[str, pd.DataFrame], OrganisationTruth]:
     """Simulate an organisation: the input tables of a bundle and the truth.
 
@@ -1370,13 +1554,42 @@ def make_tables(
         the later cycles by their true effects.
     assessed_on : str, default="2026-09-15"
         ISO date of the latest assessment cycle.
-    n_catalog_items : int, default=150
-        Number of learning items in the catalog (at least 9). From 78 on,
-        every competency has items at every level.
+    n_catalog_items : int or None, default=None
+        None: the full catalog (728 items for the default 26 competencies).
+        At every competency and level it offers each kind that suits the
+        level (a level fit of at least 0.8: no foundation stretch assignments
+        and no advanced e-learning or reading), so that every competency x
+        level has experience, exposure and education items; courses and
+        workshops come as an online and an in-person (or blended) variant;
+        every (competency, level, 70-20-10 group) has an item in Dutch or
+        language-neutral and one in English or language-neutral. An int: that
+        many items (at least 9), first one at every competency x level (from
+        78 on, every competency has items at every level, each kind at least
+        once), then further competency, level and kind combinations drawn by
+        how well the kind suits the level.
     item_level : bool, default=True
         Rate questionnaire items (one row per rater and item). When False,
         raters rate competencies directly: the mean of their item scores,
         rounded to 0.5.
+    kind_effects : {None, "education_strong", "experience_strong"} or dict, \
+default=None
+        How effective each kind of learning really is: a multiplier of the
+        default true base effect per kind. None keeps the defaults.
+        ``"education_strong"``: formal learning (course, workshop, e-learning,
+        reading) has 1.8 times its default effect and experiential learning
+        (stretch assignment, on-the-job practice, coaching, mentoring) 0.5
+        times; ``"experience_strong"`` the reverse; peer groups keep theirs. A
+        dict maps kinds (``ITEM_KINDS``) to multipliers >= 0; kinds left out
+        keep 1. Only the truth changes (``truth.item_effects`` and the true
+        levels of later cycles), never the catalog.
+    role_demand : float, default=1.0
+        How demanding the roles are (> 0). Each required level's distance
+        above the bottom of the scale is multiplied by it, see Notes; 1.0
+        gives the default profiles, larger values more and larger gaps to the
+        required levels, smaller values fewer.
+    talents_per_person : int, default=3
+        Number of talent competencies per person (0 up to the number of
+        competencies), each 0.8 higher in true level (``truth.talents``).
 
     Returns
     -------
@@ -1399,7 +1612,7 @@ def make_tables(
     clipped to 1-5::
 
         level = mean(role level) + general_p + cluster_p,cluster(c)
-                + specific_pc + 0.8 * [c is one of p's 3 talents]
+                + specific_pc + 0.8 * [c is one of p's talents]
                 + shift(track_p) * track_weight(track_p, c) + general(track_p)
 
     New managers are 0.6 lower on their track's core competencies,
@@ -1421,8 +1634,20 @@ def make_tables(
     manager in four also gets competency-level ``assessor`` ratings (low
     noise, halves).
 
-    Completed learning items add ``weight * base(kind, level) * quality`` to
-    the true level of each competency they list, from the next cycle on.
+    Completed learning items add ``weight * base(kind, level) *
+    multiplier(kind) * quality`` to the true level of each competency they
+    list, from the next cycle on (``multiplier`` from ``kind_effects``).
+
+    A role requires, on each competency of its profile, a level drawn around
+    2.5 (individual contributors) up to 3.5 (the executive), 0.3 higher on its
+    critical competencies, then stretched by ``role_demand`` and clipped::
+
+        required = clip(round(1 + role_demand * (default - 1), 1), 1, 5)
+
+    so higher roles gain most. In a 2,000-person organisation about 15% of the
+    (person, critical competency) pairs have a true level below the required
+    one at ``role_demand=1``; about 1% at 0.6, 4% at 0.8, 38% at 1.2 and 73%
+    at 1.5, and the mean gap among them grows (0.3 at 1, 0.6 at 1.5).
 
     Examples
     --------
@@ -1437,10 +1662,33 @@ def make_tables(
     np.True_
     >>> truth.track.value_counts().index[0]
     'core'
+    >>> len(tables["catalog"]), tables["catalog"]["title"].is_unique
+    (728, True)
+
+    Another world: formal learning works better than experience, roles ask
+    more and everyone has one talent.
+
+    >>> tables, truth = make_tables(
+    ...     50,
+    ...     random_state=0,
+    ...     kind_effects="education_strong",
+    ...     role_demand=1.3,
+    ...     talents_per_person=1,
+    ...     n_catalog_items=150,
+    ... )
+    >>> len(tables["catalog"]), len(truth.talents)
+    (150, 50)
+    >>> float(truth.kind_effects["course"]), float(truth.kind_effects["practice"])
+    (1.8, 0.5)
     """
     n = _check_int("n_employees", n_employees, 3)
     n_cycles = _check_int("n_cycles", n_cycles, 1)
-    n_catalog_items = _check_int("n_catalog_items", n_catalog_items, len(ITEM_KINDS))
+    if n_catalog_items is not None:
+        n_catalog_items = _check_int(
+            "n_catalog_items", n_catalog_items, len(ITEM_KINDS), or_none=True
+        )
+    multipliers = _check_kind_effects(kind_effects)
+    role_demand = _check_role_demand(role_demand)
     try:
         latest = np.datetime64(pd.Timestamp(assessed_on).date(), "D")
     except (ValueError, TypeError) as exc:
@@ -1450,6 +1698,7 @@ def make_tables(
     rng = _check_random_state(random_state)
     if not isinstance(item_level, bool):
         raise TypeError(f"Got item_level={item_level!r}; expected True or False.")
+    n_talents = _check_int("talents_per_person", talents_per_person, 0)
 
     framework = load_framework()
     competencies = framework["competencies"]
@@ -1457,6 +1706,11 @@ def make_tables(
     comp_ids = competencies["competency_id"].tolist()
     comp_pos = {c: i for i, c in enumerate(comp_ids)}
     n_comp = len(comp_ids)
+    if n_talents > n_comp:
+        raise ValueError(
+            f"Got talents_per_person={talents_per_person!r}; expected an integer "
+            f"from 0 to {n_comp} (the number of competencies)."
+        )
     clusters = pd.factorize(competencies["cluster"])[0]
     track_weights = np.zeros((len(TRACKS), n_comp))
     tc = framework["track_competencies"]
@@ -1480,7 +1734,7 @@ def make_tables(
     code = rng.permutation(n).astype(np.int32)  # internal position -> id number - 1
     width = max(6, len(str(n)))
     emp_ids = _ids("E", n, width)
-    role_rows, profiles = _roles(rng, comp_ids)
+    role_rows, profiles = _roles(rng, comp_ids, role_demand)
     role_level = np.array([lv for _, _, lv in role_rows])
     first_role = np.searchsorted(role_level, np.arange(len(ROLE_LEVELS)))
     n_roles_level = np.bincount(role_level, minlength=len(ROLE_LEVELS))
@@ -1499,9 +1753,8 @@ def make_tables(
     base = rng.normal(0.0, _SD_SPECIFIC, (n, n_comp))
     base += _TRUE_MEAN[level][:, None] + general[:, None] + comp_effect[None, :]
     base += cluster_f[:, clusters]
-    talents = np.argpartition(rng.random((n, n_comp)), _TALENTS_PER_PERSON, axis=1)[
-        :, :_TALENTS_PER_PERSON
-    ]
+    kth = min(n_talents, n_comp - 1)  # argpartition needs kth < n_comp
+    talents = np.argpartition(rng.random((n, n_comp)), kth, axis=1)[:, :n_talents]
     talents.sort(axis=1)
     base[np.arange(n)[:, None], talents] += _TALENT_BOOST
     base += _TRACK_SHIFT[track][:, None] * track_weights[track]
@@ -1512,7 +1765,7 @@ def make_tables(
 
     # Catalog, item effects, enrolment history.
     catalog, item_effects, effects, catalog_info = _catalog(
-        rng, n_catalog_items, competencies, track_weights
+        rng, n_catalog_items, competencies, track_weights, multipliers
     )
     window = (int(cycle_days[0]) - 365, int(cycle_days[-1]))
     e_person, e_item, e_status, e_started, e_completed, e_satisfaction = _enrolments(
@@ -1636,6 +1889,7 @@ def make_tables(
         code,
         emp_ids,
         comp_index,
+        multipliers,
     )
     return tables, truth
 
@@ -1650,6 +1904,7 @@ def _truth(
     code,
     emp_ids,
     comp_index,
+    multipliers,
 ) -> OrganisationTruth:
     leniency, straight = raters["leniency"], raters["straight"]
     rater_ids, rater_code = raters["rater_ids"], raters["rater_code"]
@@ -1707,6 +1962,9 @@ def _truth(
             rater_ids.take(np.sort(rater_code[liners])), name="rater_id"
         ),
         item_offsets=raters["item_offset"],
+        kind_effects=pd.Series(
+            multipliers, index=pd.Index(ITEM_KINDS, name="kind"), name="multiplier"
+        ),
     )
 
 
@@ -1729,7 +1987,12 @@ def make_organisation(
         Also return the simulated ground truth.
     **kwargs
         Further keyword arguments of :func:`make_tables`: ``n_cycles``,
-        ``assessed_on``, ``n_catalog_items``, ``item_level``.
+        ``assessed_on``, ``n_catalog_items`` (default None: the full
+        catalog), ``item_level``, and the options that make different
+        worlds: ``kind_effects`` (None, ``"education_strong"``,
+        ``"experience_strong"`` or a dict of kind to multiplier of the true
+        effect), ``role_demand`` (default 1.0; larger: more demanding role
+        requirements) and ``talents_per_person`` (default 3).
 
     Returns
     -------
@@ -1749,6 +2012,11 @@ def make_organisation(
     (60, True)
     >>> truth.levels.shape
     (60, 26)
+    >>> bundle = make_organisation(
+    ...     60, random_state=1, kind_effects="experience_strong", role_demand=0.8
+    ... )
+    >>> bundle.errors.empty
+    True
     """
     from devplan._bundle import Bundle
 
