@@ -733,7 +733,24 @@ def greedy(blk: Block, obj: Objective):
     state = _Greedy(blk, obj).load(chosen).improve()
     for rank in range(_REBUILDS):
         state.rebuild(rank)
-    return state.taken, state.when, state.phase, state.gain
+    out = state.taken, state.when, state.phase, state.gain
+    # where no plan inside the band was found (money or prerequisites can
+    # make it impossible), the band is lifted: strengths then come first by
+    # value, never an empty plan for want of a band
+    lo, hi = obj.band()
+    off = np.flatnonzero(blk.band & (_outside(state.s, state.t, lo, hi) > _EPS))
+    if len(off):
+        sub = _without_band(blk, off)
+        for whole, part in zip(out, greedy(sub, obj), strict=True):
+            whole[off] = part
+    return out
+
+
+def _without_band(blk: Block, rows) -> Block:
+    """The sub-block of ``rows`` with the strength band lifted."""
+    sub = blk.take(rows)
+    sub.band = np.zeros(len(rows), dtype=bool)
+    return sub
 
 
 def exact(blk: Block, obj: Objective, *, time_limit: float = 30.0) -> np.ndarray:
@@ -747,6 +764,10 @@ def exact(blk: Block, obj: Objective, *, time_limit: float = 30.0) -> np.ndarray
         cand = np.flatnonzero(blk.valid[i])
         if len(cand):
             taken[i, cand] = _exact_one(blk, obj, i, cand, time_limit)
+    # no plan inside the band exists: the band is lifted (as in the greedy)
+    off = np.flatnonzero(blk.band & ~taken.any(axis=1) & blk.valid.any(axis=1))
+    if len(off):
+        taken[off] = exact(_without_band(blk, off), obj, time_limit=time_limit)
     return taken
 
 
