@@ -56,7 +56,8 @@ def test_every_item_has_a_purpose_and_a_rationale_naming_evidence(sample_result)
     ).all()
     broaden = plans[plans["purpose"] == "broaden_role"]["rationale"]
     assert broaden.str.fullmatch(
-        r"broadens what your role asks for: [^;()]+ \(you are at \d\.\d; "
+        r"broadens what your role asks for: [^;()]+ \((you are at \d\.\d|not "
+        r"assessed yet); "
         r"the role asks \d\.\d\)(; mentor: E\d+)?"
     ).all()
 

@@ -382,7 +382,8 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
             + " ("
             + _formatted(column("percentile")[s], 0)
             + "th percentile; others rate you "
-            + _formatted(column("others_score")[s], 1)
+            # (a bias-corrected estimate can pass the scale's top)
+            + _formatted(column("others_score")[s].clip(upper=scale_max), 1)
             + f"/{scale_max:g})"
         )
     n = purpose == "develop_need"
@@ -407,11 +408,15 @@ def _rationale(selected, profiles, names, tracks, scale_max) -> pd.Series:
         )
     r = purpose == "broaden_role"
     if r.any():
+        score = column("score")[r]
+        at = ("you are at " + _formatted(score, 1)).where(
+            score.notna(), "not assessed yet"
+        )
         parts.append(
             "broadens what your role asks for: "
             + name[r]
-            + " (you are at "
-            + _formatted(column("score")[r], 1)
+            + " ("
+            + at
             + "; the role asks "
             + _formatted(column("required_level")[r], 1)
             + ")"
