@@ -408,23 +408,21 @@ class PathRecommender(BaseEstimator):
             hours available, what binds (see :data:`UNUSED_REASONS`).
         """
         check_is_fitted(self, "effects_")
-        people = pd.Index(tracks["employee_id"].astype(str))
-        state = _person_state(
-            self, people, profiles, tracks, employees, track_content, role_levels
-        )
-        hours = state["hours_per_month"] * horizon_months
-        budget = state["budget"]
-        rules = self._rules(state, enrolments, people)
-        selected_parts, unmet_parts, people_parts = [], [], []
-        for start in range(0, len(people), int(self.chunk_size)):
-            stop = min(start + int(self.chunk_size), len(people))
-            allowed = self._allowed(rules, start, stop)
-            sel, unmet, mine = self._select_chunk(
-                state, allowed, hours, budget, start, stop, people
-            )
+        selected_parts, unmet_parts, people_parts, ids = [], [], [], None
+        for chunk in self._chunks(
+            profiles,
+            tracks,
+            employees,
+            enrolments,
+            track_content,
+            horizon_months,
+            role_levels,
+        ):
+            sel, unmet, mine = self._select_chunk(*chunk)
             selected_parts.append(sel)
             unmet_parts.append(unmet)
             people_parts.append(mine)
+            ids = chunk[-1]
         selected = pd.concat(selected_parts, ignore_index=True)
         unmet = pd.concat(unmet_parts, ignore_index=True)
         if not return_people:
@@ -432,12 +430,66 @@ class PathRecommender(BaseEstimator):
         value, reason = (np.concatenate(x) for x in zip(*people_parts, strict=True))
         table = pd.DataFrame(
             {
-                "employee_id": pd.Index(people, dtype="str"),
+                "employee_id": pd.Index(ids, dtype="str"),
                 "expected_benefit": value,
                 "unused_reason": pd.Index(reason, dtype="str"),
             }
         )
         return selected, unmet, table
+
+    def _chunks(
+        self,
+        profiles,
+        tracks,
+        employees,
+        enrolments,
+        track_content,
+        horizon_months,
+        role_levels,
+    ):
+        """The arguments of :meth:`_select_chunk` for each chunk of people."""
+        people = pd.Index(tracks["employee_id"].astype(str))
+        state = _person_state(
+            self, people, profiles, tracks, employees, track_content, role_levels
+        )
+        hours = state["hours_per_month"] * horizon_months
+        budget = state["budget"]
+        rules = self._rules(state, enrolments, people)
+        for start in range(0, len(people), int(self.chunk_size)):
+            stop = min(start + int(self.chunk_size), len(people))
+            allowed = self._allowed(rules, start, stop)
+            yield state, allowed, hours, budget, start, stop, people
+
+    def _selection_blocks(
+        self,
+        profiles,
+        tracks,
+        employees,
+        *,
+        enrolments=None,
+        track_content=None,
+        horizon_months=12,
+        role_levels=None,
+    ):
+        """The selection's blocks, as :meth:`recommend` builds them.
+
+        Internal hook for benchmarks and tests that compare solvers: yields
+        ``(people, block)`` with the employee ids of the block's rows.
+        """
+        check_is_fitted(self, "effects_")
+        for chunk in self._chunks(
+            profiles,
+            tracks,
+            employees,
+            enrolments,
+            track_content,
+            horizon_months,
+            role_levels,
+        ):
+            _, blocks = self._chunk_blocks(*chunk[:-1])
+            start, people = chunk[4], chunk[-1]
+            for rows, blk in blocks:
+                yield people[rows + start], blk
 
     def _rules(self, state, enrolments, people):
         """Per-person codes for the item filters, and completed items."""
@@ -544,6 +596,53 @@ class PathRecommender(BaseEstimator):
         return code
 
     def _select_chunk(self, state, allowed, hours, budget, start, stop, people):
+        need_gap = state["need_gap"][start:stop]
+        ok, blocks = self._chunk_blocks(state, allowed, hours, budget, start, stop)
+        objective = self._objective()
+        growth = np.zeros(need_gap.shape)
+        plan_value = np.zeros(stop - start)
+        reason = np.where(
+            hours[start:stop] > 0,
+            UNUSED_REASONS["nothing_fits"],
+            UNUSED_REASONS["no_time"],
+        ).astype(object)
+        parts = []
+        for rows, blk in blocks:
+            if self.solver == "exact":
+                taken = _select.exact(blk, objective)
+                when, phase = _select.order(blk, taken)
+            else:
+                taken, when, phase, _ = _select.greedy(blk, objective)
+            benefit = _select.replay(blk, objective, taken, when)
+            growth[rows] = _select.growth(blk, taken)
+            plan_value[rows] = _select.objective(blk, objective, taken)
+            reason[rows] = _unused(blk, objective, taken)
+            r, k = np.nonzero(taken)
+            parts.append(
+                (rows[r], blk.idx[r, k], when[r, k], phase[r, k], benefit[r, k])
+            )
+        if parts:
+            rows, items, stage, phase, value = (
+                np.concatenate(x) for x in zip(*parts, strict=True)
+            )
+        else:
+            rows = items = stage = np.zeros(0, np.int64)
+            phase, value = np.zeros(0, np.int64), np.zeros(0)
+        # records in the order of selection: round, then person
+        sort = np.lexsort((rows, stage))
+        records = (rows[sort] + start, items[sort], phase[sort], value[sort])
+        remaining = np.maximum(need_gap - growth, 0.0) * (need_gap > 0)
+        selected, unmet = self._records(
+            records, state, start, stop, people, remaining, ok
+        )
+        return selected, unmet, (plan_value, reason)
+
+    def _chunk_blocks(self, state, allowed, hours, budget, start, stop):
+        """Candidates of a chunk and its blocks.
+
+        Returns ``ok`` (allowed items per person of the chunk) and a
+        generator of ``(rows, block)`` (rows: positions within the chunk).
+        """
         sl = slice(start, stop)
         eff = self.effects_
         need_gap = state["need_gap"][sl]
@@ -578,57 +677,29 @@ class PathRecommender(BaseEstimator):
         counts = cand.sum(axis=1)
         order = np.argsort(counts, kind="stable")
         order = order[counts[order] > 0]
-        objective = self._objective()
-        growth = np.zeros(need_gap.shape)
-        plan_value = np.zeros(stop - start)
-        reason = np.where(
-            h_total > 0, UNUSED_REASONS["nothing_fits"], UNUSED_REASONS["no_time"]
-        ).astype(object)
-        parts = []
-        for block in _blocks(counts[order], self._BLOCK_CELLS):
-            rows = order[block]
-            blk = self._block(
-                cand[rows],
-                fit[rows],
-                allowed["preferred"][rows],
-                allowed["completed"][rows],
-                strength[rows],
-                a[rows],
-                need_gap[rows],
-                b[rows],
-                critical[rows],
-                h_total[rows],
-                money[rows],
-                exception[rows],
-            )
-            if self.solver == "exact":
-                taken = _select.exact(blk, objective)
-                when, phase = _select.order(blk, taken)
-            else:
-                taken, when, phase, _ = _select.greedy(blk, objective)
-            benefit = _select.replay(blk, objective, taken, when)
-            growth[rows] = _select.growth(blk, taken)
-            plan_value[rows] = _select.objective(blk, objective, taken)
-            reason[rows] = _unused(blk, objective, taken)
-            r, k = np.nonzero(taken)
-            parts.append(
-                (rows[r], blk.idx[r, k], when[r, k], phase[r, k], benefit[r, k])
-            )
-        if parts:
-            rows, items, stage, phase, value = (
-                np.concatenate(x) for x in zip(*parts, strict=True)
-            )
-        else:
-            rows = items = stage = np.zeros(0, np.int64)
-            phase, value = np.zeros(0, np.int64), np.zeros(0)
-        # records in the order of selection: round, then person
-        sort = np.lexsort((rows, stage))
-        records = (rows[sort] + start, items[sort], phase[sort], value[sort])
-        remaining = np.maximum(need_gap - growth, 0.0) * (need_gap > 0)
-        selected, unmet = self._records(
-            records, state, start, stop, people, remaining, ok
-        )
-        return selected, unmet, (plan_value, reason)
+
+        def blocks():
+            for block in _blocks(counts[order], self._BLOCK_CELLS):
+                rows = order[block]
+                yield (
+                    rows,
+                    self._block(
+                        cand[rows],
+                        fit[rows],
+                        allowed["preferred"][rows],
+                        allowed["completed"][rows],
+                        strength[rows],
+                        a[rows],
+                        need_gap[rows],
+                        b[rows],
+                        critical[rows],
+                        h_total[rows],
+                        money[rows],
+                        exception[rows],
+                    ),
+                )
+
+        return ok, blocks()
 
     #: Cells (people × candidates) per block of the selection.
     _BLOCK_CELLS = 1 << 16
