@@ -27,8 +27,11 @@ def org_dir(tmp_path_factory):
     """600 employees with competency-level ratings: six chunks of 100."""
     folder = tmp_path_factory.mktemp("org")
     bundle = make_organisation(600, random_state=5, item_level=False)
-    # a title a spreadsheet would run as a formula
-    bundle.catalog.loc[0, "title"] = '=HYPERLINK("http://x.test","click")'
+    # a title a spreadsheet would run as a formula (on every item of the first
+    # competency, so that plans surely hold it)
+    first = bundle.catalog["competencies"].str.split(";").str[0]
+    formula = first == first.iloc[0]
+    bundle.catalog.loc[formula, "title"] = '=HYPERLINK("http://x.test","click")'
     write_bundle(bundle, folder / "bundle")
     (folder / "other.toml").write_text("[plan]\nstrength_focus = 0.5\n")
     return folder

@@ -45,9 +45,10 @@ def _close_figures(monkeypatch):
 
 
 def _busiest(result):
-    return result.plan_summary.sort_values(["n_items", "employee_id"]).iloc[-1][
-        "employee_id"
-    ]
+    """The assessed person with the most plan items."""
+    scored = result.profiles.loc[result.profiles["scored"], "employee_id"]
+    summary = result.plan_summary[result.plan_summary["employee_id"].isin(scored)]
+    return summary.sort_values(["n_items", "employee_id"]).iloc[-1]["employee_id"]
 
 
 def _charts(sample):

@@ -585,9 +585,9 @@ class StreamedBundle:
         ...                               tempfile.mkdtemp())
         >>> streamed = devplan.open_bundle(folder, batch_rows=30_000)
         >>> [len(clean) for clean, errors in streamed.assessment_batches()]
-        [30000, 29735]
+        [30000, 30000, 1559]
         >>> streamed.assessment_rows
-        59735
+        61559
         """
         for raw in self._raw_batches():
             yield validate_assessments(raw, self.context)
@@ -630,7 +630,7 @@ class StreamedBundle:
         >>> errors = streamed.merge_errors(
         ...     bad for clean, bad in streamed.assessment_batches())
         >>> errors[["table", "row", "column"]].to_dict("records")
-        [{'table': 'assessments', 'row': 59736, 'column': 'score'}]
+        [{'table': 'assessments', 'row': 61560, 'column': 'score'}]
         >>> errors.equals(devplan.read_bundle(folder).errors)
         True
         """
@@ -700,7 +700,7 @@ def open_bundle(
     >>> for clean, bad in streamed.assessment_batches():
     ...     kept, errors = kept + len(clean), errors + len(bad)
     >>> kept, errors, streamed.assessment_rows
-    (59735, 0, 59735)
+    (61559, 0, 61559)
     """
     if (
         isinstance(batch_rows, bool)

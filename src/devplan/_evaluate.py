@@ -107,12 +107,12 @@ class Evaluation:
     ...                        "competency_id": "follow_up",
     ...                        "score": [2.0, 2.1, 2.2, 2.3]})
     >>> after = before.assign(score=[2.9, 3.1, 2.2, 2.4])
-    >>> done = pd.DataFrame({"employee_id": ["a", "b"], "item_id": "L0063",
+    >>> done = pd.DataFrame({"employee_id": ["a", "b"], "item_id": "L0284",
     ...                      "status": "completed"})
     >>> ev = evaluate(before, after, done, catalog=catalog, reliability=0.8)
     >>> ev.items[["item_id", "n_completers", "n_comparison", "effect"]]
       item_id  n_completers  n_comparison  effect
-    0   L0063             2             2    0.9
+    0   L0284             2             2    0.9
     >>> ev.changes["category"].tolist()
     ['reliable_improvement', 'reliable_improvement', 'no_reliable_change',
      'no_reliable_change']
