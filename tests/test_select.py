@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from devplan._select import (
     Block,
@@ -261,8 +261,11 @@ def _violations(blk, obj, taken):
 
 
 def _brute_force(blk, obj):
-    """Best feasible ``objective(pwl=True)`` per person, by enumeration."""
+    """Best feasible ``objective(pwl=True)`` per person, by enumeration, and
+    the band as it applies: the module lifts it for a person none of whose
+    non-empty plans keeps every rule with it (``band`` of the result)."""
     best = np.zeros(len(blk.h))
+    band = blk.band.copy()
     for i in range(len(blk.h)):
         cand = np.flatnonzero(blk.valid[i])
         subsets = _subsets(len(cand))
@@ -270,8 +273,19 @@ def _brute_force(blk, obj):
         taken[:, cand] = subsets
         many = blk.take(np.full(len(subsets), i))
         ok = np.array([not v for v in _violations(many, obj, taken)])
+        if band[i] and not (ok & taken.any(axis=1)).any() and len(cand):
+            band[i] = False
+            many.band[:] = False
+            ok = np.array([not v for v in _violations(many, obj, taken)])
         best[i] = objective(many, obj, taken, pwl=True)[ok].max()
-    return best
+    return best, band
+
+
+def _as_applied(blk, band):
+    """The block with the band as it applies."""
+    out = blk.take(np.arange(len(blk.h)))
+    out.band = band
+    return out
 
 
 def random_block(rng, n_people=3, max_cand=10, n_comp=3, f=0.7, delta=0.05):
@@ -361,7 +375,8 @@ def solve_random_blocks():
         )
         g_taken, when, phase, gain = greedy(blk, obj)
         x_taken = exact(blk, obj)
-        out.append((blk, obj, _brute_force(blk, obj), g_taken, x_taken))
+        best, band = _brute_force(blk, obj)
+        out.append((_as_applied(blk, band), obj, best, g_taken, x_taken))
     return out
 
 
@@ -400,33 +415,30 @@ def test_greedy_keeps_hours_budget_prerequisites_and_cap(solved):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured on the 200 seeded blocks: 62 of 150 band people get a "
-    "one-item plan outside the band (see "
-    "test_greedy_band_does_not_depend_on_block_mates)",
+    reason="measured on the 200 seeded blocks: 1 of 58 people held to the band "
+    "gets a plan outside it: the greedy found no plan inside the band where "
+    "one exists (it needs a zero-gain filler, as in "
+    "test_greedy_takes_a_filler_the_band_needs) and lifted the band",
 )
 def test_greedy_keeps_the_strength_band(solved):
     band, _ = _greedy_rules(solved)
     assert not band
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_Greedy.improve() refills every person of the block with "
-    "fill('keep'), which lets an empty plan start with any item, and no band "
-    "repair follows: a band person whose only in-band plan is empty gets one "
-    "item outside the band when a block mate still has exchanges to make",
-)
 def test_greedy_band_does_not_depend_on_block_mates():
     # three strength items each (4 h, 0.3 on one competency with b = 1.5);
     # only the first person is held to the band [0.65, 0.75]: every
-    # non-empty plan of hers has strength share 1, so hers must be empty
+    # non-empty plan of hers has strength share 1, so the band is lifted for
+    # her and she gets the plan she would get without it, alone or not
     item = {"comps": {0: 0.3}, "h": 4, "strong": True}
     person = {"items": [item] * 3, "b": [1.5], "hours": 10}
     blk = make_block([{**person, "band": True}, person], 1)
     obj = objective_of()
-    assert not exact(blk, obj)[0].any()
-    assert not greedy(blk.take([0]), obj)[0].any()  # alone: empty, as it should
-    assert not greedy(blk, obj)[0][0].any()  # with a block mate: one item
+    alone = greedy(blk.take([0]), obj)[0][0]
+    assert_array_equal(greedy(blk, obj)[0][0], alone)
+    # 10 h hold two of the 4-hour items
+    assert alone.sum() == 2
+    assert exact(blk, obj)[0].sum() == 2
 
 
 def _ratios(solved):
@@ -458,10 +470,8 @@ def test_greedy_mean_ratio_to_the_optimum(solved):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="measured on the 200 seeded blocks: min 0.0000 (p1 0.8826, mean "
-    "0.9950, 2 of 371 people below 0.8); the worst is a band person whose only "
-    "in-band plan needs a prerequisite chain under a tight budget, for whom "
-    "the greedy returns nothing",
+    reason="measured on the 200 seeded blocks: min 0.731 (p1 0.939, mean "
+    "0.998, 1 of 464 people below 0.8)",
 )
 def test_greedy_worst_ratio_to_the_optimum(solved):
     assert _ratios(solved).min() >= 0.80
@@ -489,7 +499,9 @@ def test_greedy_takes_a_filler_the_band_needs():
     best = objective(blk, obj, exact(blk, obj), pwl=True)[0]
     # mix: min(29, 0.1 * 30) / 30 * 0.3 = 0.03
     assert_allclose(best, 0.6124 + 0.03, atol=1e-3)
-    assert objective(blk, obj, greedy(blk, obj)[0], pwl=True)[0] >= 0.8 * best
+    taken = greedy(blk, obj)[0]
+    assert not _violations(blk, obj, taken)[0]  # inside the band
+    assert objective(blk, obj, taken, pwl=True)[0] >= 0.8 * best
 
 
 # -- strengths first, critical gaps first -------------------------------------

@@ -770,6 +770,17 @@ class PathRecommender(BaseEstimator):
                 where = np.take_along_axis(slot_of, np.maximum(item, 0), axis=1)
                 pre[p] = np.where(open_, where, -1)
                 valid &= ~(open_ & (where < 0))
+            # along chains: an item whose prerequisite can never be taken
+            # cannot be taken either
+            while True:
+                blocked = np.zeros_like(valid)
+                for p in pre:
+                    has = p >= 0
+                    blocked |= has & ~np.take_along_axis(valid, np.maximum(p, 0), 1)
+                blocked &= valid
+                if not blocked.any():
+                    break
+                valid &= ~blocked
         v *= valid[None]
         strong &= valid
         # the strength band holds for people whose strength items can fill

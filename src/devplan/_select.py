@@ -738,7 +738,14 @@ def greedy(blk: Block, obj: Objective):
     # make it impossible), the band is lifted: strengths then come first by
     # value, never an empty plan for want of a band
     lo, hi = obj.band()
-    off = np.flatnonzero(blk.band & (_outside(state.s, state.t, lo, hi) > _EPS))
+    # (an empty plan inside the band counts as none found)
+    off = np.flatnonzero(
+        blk.band
+        & (
+            (_outside(state.s, state.t, lo, hi) > _EPS)
+            | (~state.taken.any(axis=1) & blk.valid.any(axis=1))
+        )
+    )
     if len(off):
         sub = _without_band(blk, off)
         for whole, part in zip(out, greedy(sub, obj), strict=True):
