@@ -400,7 +400,8 @@ class PathRecommender(BaseEstimator):
             phase, prerequisites, priority``.
         unmet : DataFrame
             ``employee_id, competency_id, importance, gap, reason`` for
-            critical and important needs that no selected item serves.
+            critical and important needs the selected items do not close
+            (``gap``: what remains after the plan's expected growth).
         people : DataFrame
             Only with ``return_people=True``: one row per person,
             ``employee_id, expected_benefit, unused_reason``: the value of
@@ -898,8 +899,8 @@ class PathRecommender(BaseEstimator):
             "no catalog item develops it",
             np.where(
                 ~reachable.any(axis=1),
-                "no catalog item fits (language, modality, track, level or done)",
-                "not within the hours, budget or mix left for the plan",
+                "no catalog item fits (language, track, level or done)",
+                "not within the hours or budget left for the plan",
             ),
         )
         importance = np.array(IMPORTANCES, dtype=object)[
