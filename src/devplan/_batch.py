@@ -1080,7 +1080,8 @@ def _summary_lines(report: RunReport, data, fmt) -> list[str]:
         f"{c['employees_in_errors']:,} set aside (see errors.{fmt}); "
         + ("nothing lost." if report.nothing_lost else "COUNTS DO NOT ADD UP."),
         f"Plans: {c['plan_items']:,} items, {c['followups']:,} follow-ups, "
-        f"{c['unmet_needs']:,} needs the plans do not fully close (see unmet_needs.csv).",
+        f"{c['unmet_needs']:,} needs the plans do not fully close "
+        "(see unmet_needs.csv).",
     ]
     if c["no_plan_reasons"]:
         lines.append(
